@@ -1,0 +1,90 @@
+"""Checks used by the exercises' test cells: each failure says what was expected and what came back.
+
+They only compare; they never compute an exercise's answer. Messages are written for a student
+reading nbgrader feedback, e.g. ``predict(x, m=2, c=1): expected [3. 5.], got [3. 4.]``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A test failed; the message says what was expected and what came back."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, threshold=12, edgeitems=3, suppress=False):
+            return f"{np.array2string(value, separator=', ')} (shape {value.shape})"
+    return repr(value)
+
+
+def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None:
+    """Fail unless ``value`` is an instance of ``expected``."""
+    if not isinstance(value, expected):
+        names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+        raise CheckFailed(f"{what}: expected a {names}, got {type(value).__name__}: {_show(value)}")
+
+
+def to_float_array(what: str, value: Any) -> np.ndarray:
+    """Convert ``value`` (a number, list or array of numbers) to a float array, or fail saying what it was."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise CheckFailed(f"{what}: expected numbers, got {type(value).__name__}: {value!r}")
+    if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple)):
+        raise CheckFailed(f"{what}: expected a number or a numpy array, got {type(value).__name__}")
+    try:
+        return np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what}: expected numbers, got {_show(value)}") from None
+
+
+def check_shape(what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Fail unless ``value`` is an array (or number) of exactly ``shape``; return it as floats."""
+    array = to_float_array(what, value)
+    if array.shape != tuple(shape):
+        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}")
+    return array
+
+
+def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, hint: str = "") -> None:
+    """Fail unless ``actual`` has the shape of ``expected`` and every entry is within tolerance of it.
+
+    Entry ``a`` passes when ``|a - e| <= atol + rtol * |e|``; NaN never passes. ``hint`` is added to the
+    message to point at the likely mistake.
+    """
+    expected_arr = np.array(expected, dtype=float)
+    actual_arr = check_shape(what, actual, expected_arr.shape)
+    bad = ~(np.abs(actual_arr - expected_arr) <= atol + rtol * np.abs(expected_arr))
+    if bad.any():
+        gap = np.where(bad, np.abs(actual_arr - expected_arr), -1.0)
+        where = ""
+        if bad.ndim:
+            worst = np.unravel_index(int(np.argmax(gap)), bad.shape)
+            where = f" (worst mismatch at index {tuple(int(i) for i in worst)})"
+        shown_expected = _show(expected_arr if expected_arr.ndim else float(expected_arr))
+        shown_actual = _show(actual_arr if actual_arr.ndim else float(actual_arr))
+        message = f"{what}: expected {shown_expected}, got {shown_actual}{where}"
+        raise CheckFailed(message + (f". Hint: {hint}" if hint else ""))
+
+
+def check_true(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` is exactly ``True``."""
+    if condition is not True and not (isinstance(condition, np.bool_) and bool(condition) is True):
+        raise CheckFailed(message)
+
+
+def check_finite(what: str, value: Any) -> np.ndarray:
+    """Fail if ``value`` holds NaN or infinity; return it as floats."""
+    array = to_float_array(what, value)
+    if not np.all(np.isfinite(array)):
+        raise CheckFailed(f"{what}: expected finite numbers, got {_show(array)}")
+    return array
+
+
+def is_close(a: float, b: float, *, rel_tol: float = 1e-9, abs_tol: float = 0.0) -> bool:
+    """``math.isclose`` for two plain numbers (exposed so test cells need no extra import)."""
+    return math.isclose(float(a), float(b), rel_tol=rel_tol, abs_tol=abs_tol)

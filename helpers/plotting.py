@@ -1,0 +1,203 @@
+"""Plots for the course, in one consistent, colour-blind-safe style.
+
+Every function draws on the ``ax`` it is given (or on a new figure), returns what it drew on, and
+leaves matplotlib's global settings alone: the course style is applied only inside each call.
+Colours are the Okabe–Ito palette, which stays distinguishable with every common colour-vision
+deficiency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ._validate import as_float_array, same_length
+
+#: Okabe–Ito colours, in the order the course uses them.
+PALETTE: dict[str, str] = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+CYCLE: list[str] = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+
+STYLE: dict[str, object] = {
+    "axes.prop_cycle": plt.cycler(color=CYCLE),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "image.cmap": "viridis",
+}
+
+
+@contextmanager
+def course_style() -> Iterator[None]:
+    """Apply the course style inside a ``with`` block, and restore the previous settings after it."""
+    with plt.style.context(STYLE):
+        yield
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.0)) -> Axes:
+    if ax is not None:
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+        return ax
+    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return new_ax
+
+
+def plot_fit(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    m: float,
+    c: float,
+    *,
+    ax: Axes | None = None,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    title: str = "Data and fitted line",
+    label: str | None = None,
+) -> Axes:
+    """Scatter the data ``(x, y)``, each of shape (n,), and draw the line ``y = m x + c`` over its range.
+
+    The line is labelled ``label`` (default: its equation) in the legend.
+    """
+    x_arr = as_float_array("x", x, ndim=1)
+    y_arr = as_float_array("y", y, ndim=1)
+    same_length(x=x_arr, y=y_arr)
+    m_val = float(as_float_array("m", m, ndim=0))
+    c_val = float(as_float_array("c", c, ndim=0))
+    with course_style():
+        ax = _new_axes(ax)
+        ax.scatter(x_arr, y_arr, s=22, color=PALETTE["blue"], alpha=0.8, label="data", zorder=2)
+        grid = np.linspace(x_arr.min(), x_arr.max(), 100)
+        line_label = label if label is not None else f"y = {m_val:.4g} x + {c_val:.4g}"
+        ax.plot(grid, m_val * grid + c_val, color=PALETTE["vermillion"], lw=2.2, label=line_label, zorder=3)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend()
+    return ax
+
+
+def plot_loss_curve(
+    history: Sequence[float] | np.ndarray | Mapping[str, Sequence[float] | np.ndarray],
+    *,
+    ax: Axes | None = None,
+    log: bool = True,
+    xlabel: str = "epoch",
+    ylabel: str = "loss (MSE)",
+    title: str = "Loss during training",
+) -> Axes:
+    """Plot one loss history, shape (epochs,), or several given as ``{label: history}``, on one axes.
+
+    With ``log=True`` the loss axis is logarithmic, where steady convergence shows as a straight line.
+    Non-finite losses (a diverged run) end the curve and are marked with a cross.
+    """
+    curves = dict(history) if isinstance(history, Mapping) else {"": history}
+    if not curves:
+        raise ValueError("history must hold at least one loss curve")
+    with course_style():
+        ax = _new_axes(ax)
+        for label, values in curves.items():
+            losses = as_float_array(f"history[{label!r}]" if label else "history", values, ndim=1)
+            finite = np.isfinite(losses)
+            last = int(np.argmin(finite)) if not finite.all() else len(losses)
+            (line,) = ax.plot(np.arange(last), losses[:last], lw=2, label=label or None)
+            if last < len(losses) and last > 0:
+                ax.plot(last - 1, losses[last - 1], "x", ms=10, mew=2.5, color=line.get_color())
+        if log:
+            ax.set_yscale("log")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        if any(curves):
+            ax.legend()
+    return ax
+
+
+def plot_loss_surface(
+    ms: Sequence[float] | np.ndarray,
+    cs: Sequence[float] | np.ndarray,
+    losses: np.ndarray,
+    *,
+    path: Sequence[tuple[float, float]] | np.ndarray | None = None,
+    ax: Axes | None = None,
+    xlabel: str = "slope m",
+    ylabel: str = "intercept c",
+    title: str = "Loss surface and descent path",
+    levels: int = 25,
+    log: bool = True,
+) -> Axes:
+    """Contour the loss over a grid of parameters and draw a descent path on it.
+
+    ``ms`` has shape (p,), ``cs`` shape (q,), and ``losses`` shape (q, p): ``losses[i, j]`` is the loss
+    at ``m = ms[j]``, ``c = cs[i]`` (the layout of ``np.meshgrid(ms, cs)``). ``path`` has shape (k, 2),
+    one ``(m, c)`` row per step; its start is marked with a circle and its end with a star.
+    """
+    ms_arr = as_float_array("ms", ms, ndim=1)
+    cs_arr = as_float_array("cs", cs, ndim=1)
+    loss_arr = as_float_array("losses", losses, shape=(len(cs_arr), len(ms_arr)))
+    path_arr = None if path is None else as_float_array("path", path, shape=(None, 2))
+    with course_style():
+        ax = _new_axes(ax, figsize=(6.0, 4.5))
+        # An exact minimum has loss 0: floor the logarithm eight decades below the largest loss.
+        floor = max(float(np.nanmax(loss_arr)), 1e-300) * 1e-8
+        values = np.log10(np.maximum(loss_arr, floor)) if log else loss_arr
+        filled = ax.contourf(ms_arr, cs_arr, values, levels=levels, cmap="viridis")
+        ax.contour(ms_arr, cs_arr, values, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
+        colorbar = ax.figure.colorbar(filled, ax=ax)
+        colorbar.set_label("log10(loss)" if log else "loss")
+        if path_arr is not None and len(path_arr):
+            ax.plot(path_arr[:, 0], path_arr[:, 1], "-", color=PALETTE["orange"], lw=2, label="descent path")
+            ax.plot(*path_arr[0], "o", color="white", mec="black", ms=8, label="start")
+            ax.plot(*path_arr[-1], "*", color=PALETTE["vermillion"], mec="black", ms=14, label="end")
+            ax.legend(loc="best")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.grid(False)
+    return ax
+
+
+def plot_learning_rates(
+    runs: Mapping[float, Sequence[float] | np.ndarray],
+    *,
+    xlabel: str = "epoch",
+    ylabel: str = "loss (MSE)",
+    title: str = "Learning rates side by side",
+    diverged_above: float | None = None,
+) -> Figure:
+    """Draw one loss curve per learning rate, side by side, sharing the loss axis (log scale).
+
+    ``runs`` maps each learning rate to its loss history, shape (epochs,). A run whose history holds
+    a non-finite loss, or (when ``diverged_above`` is given) a loss above that value, is titled
+    "diverged" in vermillion; the others say "converged" with their final loss.
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError("runs must be a non-empty mapping {learning rate: loss history}")
+    with course_style():
+        fig, axes = plt.subplots(1, len(runs), figsize=(3.6 * len(runs), 3.4), sharey=True, layout="constrained", squeeze=False)
+        for ax, (lr, values) in zip(axes[0], runs.items()):
+            losses = as_float_array(f"runs[{lr!r}]", values, ndim=1)
+            finite = losses[np.isfinite(losses)]
+            diverged = len(finite) < len(losses) or (diverged_above is not None and bool(np.any(finite > diverged_above)))
+            colour = PALETTE["vermillion"] if diverged else PALETTE["blue"]
+            ax.plot(np.arange(len(finite)), finite, lw=2, color=colour)
+            ax.set_yscale("log")
+            verdict = f"diverged after {len(losses) - 1} epochs" if diverged else f"final loss {finite[-1]:.3g}"
+            ax.set_title(f"lr = {lr:g}\n{verdict}", color=colour, fontsize=11)
+            ax.set_xlabel(xlabel)
+        axes[0][0].set_ylabel(ylabel)
+        fig.suptitle(title, fontweight="bold")
+    return fig

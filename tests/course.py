@@ -1,0 +1,147 @@
+"""What the tests know about the course: its lessons, their cells, and how to grade a submission.
+
+Lessons are discovered from ``solutions/``: a new lesson is tested as soon as its folder exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "solutions"
+NOTEBOOKS = REPO / "notebooks"
+WRONG_ANSWERS = Path(__file__).resolve().parent / "wrong_answers"
+
+_SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def lessons() -> list[str]:
+    """The lesson ids, e.g. ``01_gradient_descent``, in course order."""
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").exists())
+
+
+def source_notebook(lesson: str) -> Path:
+    return SOLUTIONS / lesson / f"{lesson}.ipynb"
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The graded cells of a lesson's source notebook, by grade_id."""
+
+    answers: list[str]  # auto-graded answer cells (code, solution, not grade)
+    tests: dict[str, float]  # auto-graded test cells → points
+    written: dict[str, float]  # manually graded answer cells → points
+
+
+def graded_cells(lesson: str) -> Cells:
+    answers, tests, written = [], {}, {}
+    for cell in read(source_notebook(lesson)).cells:
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        if meta.get("solution") and not meta.get("grade") and cell.cell_type == "code":
+            answers.append(meta["grade_id"])
+        elif meta.get("grade") and not meta.get("solution"):
+            tests[meta["grade_id"]] = float(meta["points"])
+        elif meta.get("grade") and meta.get("solution"):
+            written[meta["grade_id"]] = float(meta["points"])
+    return Cells(answers, tests, written)
+
+
+def wrong_answers(lesson: str) -> dict[str, dict]:
+    """The plausible wrong answer kept for each exercise: ``{answer grade_id: {"source", "fails"}}``."""
+    path = WRONG_ANSWERS / f"{lesson}.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def solution_source(source: str) -> str:
+    """An answer cell's source as a student who solved it would leave it: the solution, without markers."""
+    return "\n".join(line for line in source.splitlines() if not _SOLUTION_MARKER.match(line))
+
+
+def fill_answers(student_nb, source_nb, replace: dict[str, str] | None = None):
+    """Return a copy of the student notebook with every answer filled in from the source notebook.
+
+    ``replace`` maps answer grade_ids to the source to put there instead (a wrong answer).
+    """
+    replace = replace or {}
+    by_id = {nbgrader_meta(c).get("grade_id"): c for c in source_nb.cells if nbgrader_meta(c).get("solution")}
+    filled = nbformat.from_dict(json.loads(json.dumps(student_nb)))
+    for cell in filled.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id in replace:
+            cell.source = replace[grade_id].strip("\n")
+        elif grade_id in by_id:
+            cell.source = solution_source(by_id[grade_id].source)
+    return filled
+
+
+def nbgrader(root: Path, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in the course folder ``root`` (where its nbgrader_config.py is)."""
+    # nbgrader runs `alembic` to create a new gradebook: the environment's scripts must be on PATH.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PATH": path}
+    env.pop("MPLBACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        command = " ".join(args)
+        output = f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+        raise AssertionError(f"nbgrader {command} failed ({result.returncode}):\n{output}")
+    return result
+
+
+def make_course(root: Path, lesson_ids: list[str] | None = None) -> Path:
+    """Copy the course (config, helpers are installed, solutions of the given lessons) into ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    for lesson in lesson_ids or lessons():
+        shutil.copytree(SOLUTIONS / lesson, root / "solutions" / lesson, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return root
+
+
+def submit(root: Path, lesson: str, student: str, nb) -> Path:
+    """Place a notebook as ``student``'s submission of ``lesson``, as nbgrader collect would."""
+    folder = root / ".grading" / "submitted" / student / lesson
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{lesson}.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def scores(root: Path, lesson: str) -> dict[str, dict[str, tuple[float, float]]]:
+    """Read the gradebook: ``{student: {grade_id: (score, max_score)}}`` for every graded cell."""
+    from nbgrader.api import Gradebook
+
+    result: dict[str, dict[str, tuple[float, float]]] = {}
+    with Gradebook(f"sqlite:///{root / '.grading' / 'gradebook.db'}") as gb:
+        for submission in gb.assignment_submissions(lesson):
+            cells = {}
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    cells[grade.name] = (float(grade.score), float(grade.max_score))
+            result[submission.student.id] = cells
+    return result

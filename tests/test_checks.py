@@ -1,0 +1,59 @@
+"""helpers.checks: failures say what was expected and what came back; nothing odd passes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.checks import CheckFailed, check_close, check_finite, check_shape, check_true, check_type
+
+
+def test_check_close_passes_within_tolerance():
+    check_close("x", np.array([1.0, 2.0]), [1.0, 2.0 + 1e-9])
+    check_close("x", 3, 3.0)
+    check_close("x", (1.0, 2.0), [1.0, 2.0])
+
+
+def test_check_close_says_what_was_expected_and_what_came_back():
+    with pytest.raises(CheckFailed) as failure:
+        check_close("predict(x, 2, 1)", np.array([3.0, 4.0]), [3.0, 5.0], hint="the line is m * x + c")
+    message = str(failure.value)
+    assert message.startswith("predict(x, 2, 1): expected [3., 5.] (shape (2,)), got [3., 4.] (shape (2,))")
+    assert "worst mismatch at index (1,)" in message and message.endswith("Hint: the line is m * x + c")
+    with pytest.raises(CheckFailed, match=r"mse\(\): expected 5.0, got 4.0"):
+        check_close("mse()", 4.0, 5.0)
+
+
+def test_check_close_rejects_wrong_shapes_nan_and_impostors():
+    with pytest.raises(CheckFailed, match=r"expected shape \(2,\), got shape \(2, 1\)"):
+        check_close("x", np.zeros((2, 1)), [0.0, 0.0])
+    with pytest.raises(CheckFailed, match="got nan"):
+        check_close("x", float("nan"), 1.0)
+
+    class EqualsEverything:
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(CheckFailed, match="expected a number or a numpy array, got EqualsEverything"):
+        check_close("x", EqualsEverything(), 1.0)
+    with pytest.raises(CheckFailed, match="expected numbers, got str"):
+        check_close("x", "1.0", 1.0)
+    with pytest.raises(CheckFailed, match="expected numbers, got NoneType"):
+        check_close("x", None, 1.0)
+
+
+def test_check_shape_type_true_and_finite():
+    assert check_shape("a", [[1, 2]], (1, 2)).dtype == float
+    with pytest.raises(CheckFailed, match=r"a: expected shape \(2,\), got shape \(3,\)"):
+        check_shape("a", [1, 2, 3], (2,))
+    check_type("t", (1, 2), tuple)
+    with pytest.raises(CheckFailed, match="t: expected a tuple, got list"):
+        check_type("t", [1, 2], tuple)
+    check_true(True, "never shown")
+    check_true(np.bool_(True), "never shown")
+    with pytest.raises(CheckFailed, match="must be True"):
+        check_true(1, "must be True")
+    with pytest.raises(CheckFailed, match="must be True"):
+        check_true(np.array([True, True]), "must be True")
+    with pytest.raises(CheckFailed, match="expected finite numbers"):
+        check_finite("f", [1.0, np.inf])

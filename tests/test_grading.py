@@ -1,0 +1,122 @@
+"""The grading round trip, for every lesson in solutions/ (new lessons are picked up automatically).
+
+For each lesson, in a throw-away copy of the course: ``nbgrader generate_assignment`` must reproduce the
+committed student notebook byte for byte; then ``nbgrader autograde`` grades a cohort of submissions made
+from that student notebook, and the scores are read back from the gradebook:
+
+* ``solution``: every answer filled in from the source notebook → every test cell at full marks;
+* ``blank``: the student notebook untouched → 0 everywhere;
+* ``wrong-<exercise>``: every answer right but one, replaced by the plausible wrong answer kept in
+  ``tests/wrong_answers/<lesson>.toml`` → the test cells listed there score 0, all others full marks.
+"""
+
+from __future__ import annotations
+
+import course
+import pytest
+
+LESSONS = course.lessons()
+_graded: dict[str, dict] = {}
+
+
+def _lesson_params():
+    return [pytest.param(lesson, marks=pytest.mark.xdist_group(lesson), id=lesson) for lesson in LESSONS]
+
+
+def _wrong_params():
+    params = []
+    for lesson in LESSONS:
+        for answer in course.wrong_answers(lesson):
+            params.append(pytest.param(lesson, answer, marks=pytest.mark.xdist_group(lesson), id=f"{lesson}-{answer}"))
+    return params
+
+
+def graded(lesson: str, tmp_path_factory) -> dict:
+    """Generate and autograde the lesson's cohort once per test session; return what the tests need."""
+    if lesson in _graded:
+        return _graded[lesson]
+    root = course.make_course(tmp_path_factory.mktemp(f"course-{lesson}"), [lesson])
+    course.nbgrader(root, "generate_assignment", lesson, "--force")
+    released = root / "notebooks" / lesson / f"{lesson}.ipynb"
+    student_nb, source_nb = course.read(released), course.read(course.source_notebook(lesson))
+
+    cohort = {"solution": course.fill_answers(student_nb, source_nb), "blank": student_nb}
+    for answer, wrong in course.wrong_answers(lesson).items():
+        cohort[f"wrong-{answer}"] = course.fill_answers(student_nb, source_nb, replace={answer: wrong["source"]})
+    for student, nb in cohort.items():
+        course.submit(root, lesson, student, nb)
+    run = course.nbgrader(root, "autograde", lesson, "--force", check=False)
+    _graded[lesson] = {"root": root, "released": released, "run": run, "scores": course.scores(root, lesson)}
+    return _graded[lesson]
+
+
+@pytest.mark.parametrize("lesson", _lesson_params())
+def test_student_notebook_is_generated_from_the_solution(lesson, tmp_path_factory):
+    result = graded(lesson, tmp_path_factory)
+    committed = course.NOTEBOOKS / lesson / f"{lesson}.ipynb"
+    assert committed.exists(), f"{committed} is missing: run `nbgrader generate_assignment {lesson} --force`"
+    assert result["released"].read_bytes() == committed.read_bytes(), (
+        f"notebooks/{lesson} differs from what `nbgrader generate_assignment {lesson} --force` makes of solutions/{lesson}: "
+        "regenerate it and never edit notebooks/ by hand"
+    )
+    extra = sorted(p.name for p in (course.NOTEBOOKS / lesson).iterdir())
+    assert extra == [f"{lesson}.ipynb"], f"notebooks/{lesson} holds files nbgrader did not generate: {extra}"
+
+
+@pytest.mark.parametrize("lesson", _lesson_params())
+def test_lesson_has_graded_exercises_and_a_written_question(lesson):
+    cells = course.graded_cells(lesson)
+    assert 4 <= len(cells.answers) <= 8, f"{lesson} has {len(cells.answers)} auto-graded exercises; the course wants 4 to 8"
+    assert len(cells.written) >= 1, f"{lesson} has no manually graded written question"
+    source = course.read(course.source_notebook(lesson))
+    for cell in source.cells:
+        grade_id = course.nbgrader_meta(cell).get("grade_id")
+        if grade_id in cells.tests:
+            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{lesson}: test cell {grade_id} has no hidden test"
+            assert "passed" in cell.source, f"{lesson}: test cell {grade_id} does not tell the student the visible tests passed"
+
+
+@pytest.mark.parametrize("lesson", _lesson_params())
+def test_every_exercise_has_a_wrong_answer_kept(lesson):
+    cells = course.graded_cells(lesson)
+    wrong = course.wrong_answers(lesson)
+    assert sorted(wrong) == sorted(cells.answers), (
+        f"tests/wrong_answers/{lesson}.toml must hold one wrong answer per exercise: "
+        f"missing {sorted(set(cells.answers) - set(wrong))}, unknown {sorted(set(wrong) - set(cells.answers))}"
+    )
+    for answer, entry in wrong.items():
+        assert entry.get("source", "").strip(), f"{lesson}/{answer}: the wrong answer has no source"
+        assert entry.get("fails"), f"{lesson}/{answer}: list the test cells the wrong answer must fail"
+        unknown = set(entry["fails"]) - set(cells.tests)
+        assert not unknown, f"{lesson}/{answer}: fails names cells that are not test cells: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("lesson", _lesson_params())
+def test_the_solution_scores_full_marks(lesson, tmp_path_factory):
+    result = graded(lesson, tmp_path_factory)
+    got = result["scores"]["solution"]
+    cells = course.graded_cells(lesson)
+    lost = {cell: got.get(cell) for cell in cells.tests if got.get(cell) != (cells.tests[cell], cells.tests[cell])}
+    assert not lost, f"{lesson}: the solution lost marks in {lost}\n{result['run'].stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("lesson", _lesson_params())
+def test_the_untouched_student_notebook_scores_zero(lesson, tmp_path_factory):
+    result = graded(lesson, tmp_path_factory)
+    got = result["scores"]["blank"]
+    cells = course.graded_cells(lesson)
+    assert set(cells.tests) | set(cells.written) <= set(got), f"{lesson}: cells missing from the gradebook"
+    scored = {cell: score for cell, (score, _) in got.items() if score != 0}
+    assert not scored, f"{lesson}: the untouched notebook scored points in {scored}"
+
+
+@pytest.mark.parametrize(("lesson", "answer"), _wrong_params())
+def test_a_wrong_answer_loses_exactly_its_points(lesson, answer, tmp_path_factory):
+    result = graded(lesson, tmp_path_factory)
+    got = result["scores"][f"wrong-{answer}"]
+    cells = course.graded_cells(lesson)
+    must_fail = set(course.wrong_answers(lesson)[answer]["fails"])
+    passed_anyway = {cell: got[cell] for cell in must_fail if got[cell][0] != 0}
+    assert not passed_anyway, f"{lesson}: the wrong {answer} still scores in {passed_anyway}"
+    collateral = {cell: got[cell] for cell in set(cells.tests) - must_fail if got[cell][0] != cells.tests[cell]}
+    assert not collateral, f"{lesson}: the wrong {answer} also cost marks in {collateral}, which do not depend on it"
