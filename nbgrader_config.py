@@ -32,6 +32,33 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 # Grading runs in the course's own Python environment, whatever kernel a submission names.
 c.ExecutePreprocessor.kernel_name = "python3"
+
+# Autograding executes every submission with the course's hardened Execute step: each kernel runs in a
+# bubblewrap sandbox that hides this folder (solutions, gradebook, other students) and the network; code
+# that changes what the tests rely on is not run; a crashed or hung kernel is replaced and grading goes on.
+# See helpers/grader/. Set SandboxedExecute.sandbox = "require" to refuse grading without the sandbox.
+from helpers.grader.execute import SandboxedExecute  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.SandboxedExecute.course_root = ROOT
+c.SandboxedExecute.release_directory = os.path.join(ROOT, "notebooks")
+c.SandboxedExecute.sandbox = os.environ.get("COURSE_GRADING_SANDBOX", "auto")
 # Deleted test cells are put back from the gradebook, so they are graded (and fail) instead of vanishing.
 c.OverwriteCells.add_missing_cells = True
 # Keep autograded notebooks small even when a submission prints without end.

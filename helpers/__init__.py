@@ -6,7 +6,13 @@ Data (``helpers.data``)
     ``data_dir()``, ``data_path(name)``: where the course's data files are (``$COURSE_DATA_DIR`` or the
     repository's ``data/``); ``load_house_prices()`` → ``HousePrices`` (lesson 1).
 Plots (``helpers.plotting``), all in one colour-blind-safe style (``course_style``, ``PALETTE``)
-    ``plot_fit``, ``plot_loss_curve``, ``plot_loss_surface``, ``plot_learning_rates``.
+    ``plot_fit``, ``plot_loss_curve``, ``plot_loss_surface``, ``plot_learning_rates`` (lesson 1);
+    ``plot_polynomial_fits``, ``plot_error_vs_degree`` (``helpers.plots_regression``, lesson 2);
+    ``plot_activations``, ``plot_computational_graph``, ``plot_decision_boundary``, ``plot_gradient_per_layer``
+    (``helpers.plots_networks``, lesson 3);
+    ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 4).
+Gradient checking (``helpers.gradcheck``)
+    ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
     ``check_close``, ``check_shape``, ``check_type``, ``check_true``, ``check_finite``, ``CheckFailed``.
 
@@ -15,11 +21,16 @@ No exercise's solution lives here: the helpers load, draw and compare, and the n
 
 from .checks import CheckFailed, check_close, check_finite, check_shape, check_true, check_type
 from .data import HousePrices, data_dir, data_path, load_house_prices
+from .gradcheck import GradCheckReport, gradient_check
+from .plots_networks import plot_activations, plot_computational_graph, plot_decision_boundary, plot_gradient_per_layer
+from .plots_regression import plot_error_vs_degree, plot_polynomial_fits
+from .plots_training import plot_lr_schedule, plot_optimiser_curves, plot_optimiser_paths
 from .plotting import PALETTE, course_style, plot_fit, plot_learning_rates, plot_loss_curve, plot_loss_surface
 
 __all__ = [
     "PALETTE",
     "CheckFailed",
+    "GradCheckReport",
     "HousePrices",
     "check_close",
     "check_finite",
@@ -29,9 +40,19 @@ __all__ = [
     "course_style",
     "data_dir",
     "data_path",
+    "gradient_check",
     "load_house_prices",
+    "plot_activations",
+    "plot_computational_graph",
+    "plot_decision_boundary",
+    "plot_error_vs_degree",
     "plot_fit",
+    "plot_gradient_per_layer",
     "plot_learning_rates",
     "plot_loss_curve",
+    "plot_lr_schedule",
+    "plot_optimiser_curves",
+    "plot_optimiser_paths",
     "plot_loss_surface",
+    "plot_polynomial_fits",
 ]

@@ -1,5 +1,7 @@
 """The grading round trip, for every lesson in solutions/ (new lessons are picked up automatically).
 
+Each lesson gets its own test class, so that xdist (``--dist loadscope``) grades lessons in parallel.
+
 For each lesson, in a throw-away copy of the course: ``nbgrader generate_assignment`` must reproduce the
 committed student notebook byte for byte; then ``nbgrader autograde`` grades a cohort of submissions made
 from that student notebook, and the scores are read back from the gradebook:
@@ -12,23 +14,16 @@ from that student notebook, and the scores are read back from the gradebook:
 
 from __future__ import annotations
 
-import course
+import csv
+import html
+import re
+
 import pytest
+
+import course
 
 LESSONS = course.lessons()
 _graded: dict[str, dict] = {}
-
-
-def _lesson_params():
-    return [pytest.param(lesson, marks=pytest.mark.xdist_group(lesson), id=lesson) for lesson in LESSONS]
-
-
-def _wrong_params():
-    params = []
-    for lesson in LESSONS:
-        for answer in course.wrong_answers(lesson):
-            params.append(pytest.param(lesson, answer, marks=pytest.mark.xdist_group(lesson), id=f"{lesson}-{answer}"))
-    return params
 
 
 def graded(lesson: str, tmp_path_factory) -> dict:
@@ -50,73 +45,120 @@ def graded(lesson: str, tmp_path_factory) -> dict:
     return _graded[lesson]
 
 
-@pytest.mark.parametrize("lesson", _lesson_params())
-def test_student_notebook_is_generated_from_the_solution(lesson, tmp_path_factory):
-    result = graded(lesson, tmp_path_factory)
-    committed = course.NOTEBOOKS / lesson / f"{lesson}.ipynb"
-    assert committed.exists(), f"{committed} is missing: run `nbgrader generate_assignment {lesson} --force`"
-    assert result["released"].read_bytes() == committed.read_bytes(), (
-        f"notebooks/{lesson} differs from what `nbgrader generate_assignment {lesson} --force` makes of solutions/{lesson}: "
-        "regenerate it and never edit notebooks/ by hand"
-    )
-    extra = sorted(p.name for p in (course.NOTEBOOKS / lesson).iterdir())
-    assert extra == [f"{lesson}.ipynb"], f"notebooks/{lesson} holds files nbgrader did not generate: {extra}"
+class LessonRoundTrip:
+    """The round-trip tests of one lesson; a subclass per lesson is made below."""
+
+    lesson = ""
+
+    def test_student_notebook_is_generated_from_the_solution(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        committed = course.NOTEBOOKS / lesson / f"{lesson}.ipynb"
+        assert committed.exists(), f"{committed} is missing: run `nbgrader generate_assignment {lesson} --force`"
+        assert result["released"].read_bytes() == committed.read_bytes(), (
+            f"notebooks/{lesson} differs from what `nbgrader generate_assignment {lesson} --force` makes of "
+            f"solutions/{lesson}: regenerate it and never edit notebooks/ by hand"
+        )
+        extra = sorted(p.name for p in (course.NOTEBOOKS / lesson).iterdir())
+        assert extra == [f"{lesson}.ipynb"], f"notebooks/{lesson} holds files nbgrader did not generate: {extra}"
+
+    def test_lesson_has_graded_exercises_and_a_written_question(self):
+        lesson = self.lesson
+        cells = course.graded_cells(lesson)
+        n_answers = len(cells.answers)
+        assert 4 <= n_answers <= 8, f"{lesson} has {n_answers} auto-graded exercises; the course wants 4 to 8"
+        assert len(cells.written) >= 1, f"{lesson} has no manually graded written question"
+        for cell in course.read(course.source_notebook(lesson)).cells:
+            grade_id = course.nbgrader_meta(cell).get("grade_id")
+            if grade_id in cells.tests:
+                assert "### BEGIN HIDDEN TESTS" in cell.source, f"{lesson}: test cell {grade_id} has no hidden test"
+                assert "passed" in cell.source, f"{lesson}: test cell {grade_id} does not tell the student the visible tests passed"
+
+    def test_every_exercise_has_a_wrong_answer_kept(self):
+        lesson = self.lesson
+        cells = course.graded_cells(lesson)
+        wrong = course.wrong_answers(lesson)
+        assert sorted(wrong) == sorted(cells.answers), (
+            f"tests/wrong_answers/{lesson}.toml must hold one wrong answer per exercise: "
+            f"missing {sorted(set(cells.answers) - set(wrong))}, unknown {sorted(set(wrong) - set(cells.answers))}"
+        )
+        for answer, entry in wrong.items():
+            assert entry.get("source", "").strip(), f"{lesson}/{answer}: the wrong answer has no source"
+            assert entry.get("fails"), f"{lesson}/{answer}: list the test cells the wrong answer must fail"
+            unknown = set(entry["fails"]) - set(cells.tests)
+            assert not unknown, f"{lesson}/{answer}: fails names cells that are not test cells: {sorted(unknown)}"
+
+    def test_the_solution_scores_full_marks(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        got = result["scores"]["solution"]
+        cells = course.graded_cells(lesson)
+        lost = {cell: got.get(cell) for cell in cells.tests if got.get(cell) != (cells.tests[cell], cells.tests[cell])}
+        assert not lost, f"{lesson}: the solution lost marks in {lost}\n{result['run'].stderr[-3000:]}"
+
+    def test_the_untouched_student_notebook_scores_zero(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        got = result["scores"]["blank"]
+        cells = course.graded_cells(lesson)
+        assert set(cells.tests) | set(cells.written) <= set(got), f"{lesson}: cells missing from the gradebook"
+        scored = {cell: score for cell, (score, _) in got.items() if score != 0}
+        assert not scored, f"{lesson}: the untouched notebook scored points in {scored}"
+
+    def check_wrong_answer(self, answer, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        got = result["scores"][f"wrong-{answer}"]
+        cells = course.graded_cells(lesson)
+        must_fail = set(course.wrong_answers(lesson)[answer]["fails"])
+        passed_anyway = {cell: got[cell] for cell in must_fail if got[cell][0] != 0}
+        assert not passed_anyway, f"{lesson}: the wrong {answer} still scores in {passed_anyway}"
+        collateral = {cell: got[cell] for cell in set(cells.tests) - must_fail if got[cell][0] != cells.tests[cell]}
+        assert not collateral, f"{lesson}: the wrong {answer} also cost marks in {collateral}, which do not depend on it"
 
 
-@pytest.mark.parametrize("lesson", _lesson_params())
-def test_lesson_has_graded_exercises_and_a_written_question(lesson):
-    cells = course.graded_cells(lesson)
-    assert 4 <= len(cells.answers) <= 8, f"{lesson} has {len(cells.answers)} auto-graded exercises; the course wants 4 to 8"
-    assert len(cells.written) >= 1, f"{lesson} has no manually graded written question"
-    source = course.read(course.source_notebook(lesson))
-    for cell in source.cells:
-        grade_id = course.nbgrader_meta(cell).get("grade_id")
-        if grade_id in cells.tests:
-            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{lesson}: test cell {grade_id} has no hidden test"
-            assert "passed" in cell.source, f"{lesson}: test cell {grade_id} does not tell the student the visible tests passed"
+    def test_feedback_says_what_each_failed_test_expected(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        root = result["root"]
+        course.nbgrader(root, "generate_feedback", lesson, "--force")
+        for answer, entry in course.wrong_answers(lesson).items():
+            page = root / ".grading" / "feedback" / f"wrong-{answer}" / lesson / f"{lesson}.html"
+            assert page.exists(), f"no feedback page for wrong-{answer}"
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+            for cell in entry["fails"]:
+                assert cell in text, f"feedback of wrong-{answer} does not mention {cell}"
+            assert re.search(r"expected .+, got ", text), f"feedback of wrong-{answer} never says what was expected and what came back"
+        solution_page = (root / ".grading" / "feedback" / "solution" / lesson / f"{lesson}.html").read_text()
+        assert "most recent call last" not in solution_page, "the solution's feedback shows an error"
+
+    def test_export_gives_every_students_grade(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        root = result["root"]
+        target = root / "grades.csv"
+        course.nbgrader(root, "export", "--to", str(target))
+        rows = {row["student_id"]: row for row in csv.DictReader(target.open()) if row["assignment"] == lesson}
+        assert set(rows) == set(result["scores"]), f"export lists {sorted(rows)}"
+        cells = course.graded_cells(lesson)
+        total = sum(cells.tests.values()) + sum(cells.written.values())
+        for student, grades in result["scores"].items():
+            assert float(rows[student]["max_score"]) == total
+            assert float(rows[student]["score"]) == sum(score for score, _ in grades.values()), student
+        assert float(rows["solution"]["score"]) == sum(cells.tests.values())
+        assert float(rows["blank"]["score"]) == 0
 
 
-@pytest.mark.parametrize("lesson", _lesson_params())
-def test_every_exercise_has_a_wrong_answer_kept(lesson):
-    cells = course.graded_cells(lesson)
-    wrong = course.wrong_answers(lesson)
-    assert sorted(wrong) == sorted(cells.answers), (
-        f"tests/wrong_answers/{lesson}.toml must hold one wrong answer per exercise: "
-        f"missing {sorted(set(cells.answers) - set(wrong))}, unknown {sorted(set(wrong) - set(cells.answers))}"
-    )
-    for answer, entry in wrong.items():
-        assert entry.get("source", "").strip(), f"{lesson}/{answer}: the wrong answer has no source"
-        assert entry.get("fails"), f"{lesson}/{answer}: list the test cells the wrong answer must fail"
-        unknown = set(entry["fails"]) - set(cells.tests)
-        assert not unknown, f"{lesson}/{answer}: fails names cells that are not test cells: {sorted(unknown)}"
+def _lesson_class(lesson: str) -> type:
+    @pytest.mark.parametrize("answer", sorted(course.wrong_answers(lesson)))
+    def test_a_wrong_answer_loses_exactly_its_points(self, answer, tmp_path_factory):
+        self.check_wrong_answer(answer, tmp_path_factory)
+
+    name = f"TestLesson{lesson.title().replace('_', '')}"
+    return type(name, (LessonRoundTrip,), {"lesson": lesson, "test_a_wrong_answer_loses_exactly_its_points":
+                                            test_a_wrong_answer_loses_exactly_its_points})
 
 
-@pytest.mark.parametrize("lesson", _lesson_params())
-def test_the_solution_scores_full_marks(lesson, tmp_path_factory):
-    result = graded(lesson, tmp_path_factory)
-    got = result["scores"]["solution"]
-    cells = course.graded_cells(lesson)
-    lost = {cell: got.get(cell) for cell in cells.tests if got.get(cell) != (cells.tests[cell], cells.tests[cell])}
-    assert not lost, f"{lesson}: the solution lost marks in {lost}\n{result['run'].stderr[-3000:]}"
-
-
-@pytest.mark.parametrize("lesson", _lesson_params())
-def test_the_untouched_student_notebook_scores_zero(lesson, tmp_path_factory):
-    result = graded(lesson, tmp_path_factory)
-    got = result["scores"]["blank"]
-    cells = course.graded_cells(lesson)
-    assert set(cells.tests) | set(cells.written) <= set(got), f"{lesson}: cells missing from the gradebook"
-    scored = {cell: score for cell, (score, _) in got.items() if score != 0}
-    assert not scored, f"{lesson}: the untouched notebook scored points in {scored}"
-
-
-@pytest.mark.parametrize(("lesson", "answer"), _wrong_params())
-def test_a_wrong_answer_loses_exactly_its_points(lesson, answer, tmp_path_factory):
-    result = graded(lesson, tmp_path_factory)
-    got = result["scores"][f"wrong-{answer}"]
-    cells = course.graded_cells(lesson)
-    must_fail = set(course.wrong_answers(lesson)[answer]["fails"])
-    passed_anyway = {cell: got[cell] for cell in must_fail if got[cell][0] != 0}
-    assert not passed_anyway, f"{lesson}: the wrong {answer} still scores in {passed_anyway}"
-    collateral = {cell: got[cell] for cell in set(cells.tests) - must_fail if got[cell][0] != cells.tests[cell]}
-    assert not collateral, f"{lesson}: the wrong {answer} also cost marks in {collateral}, which do not depend on it"
+for _lesson in LESSONS:
+    _cls = _lesson_class(_lesson)
+    globals()[_cls.__name__] = _cls

@@ -1,0 +1,5 @@
+import sys
+
+from .classgrade import main
+
+sys.exit(main())

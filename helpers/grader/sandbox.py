@@ -1,0 +1,110 @@
+"""The grading sandbox: every kernel that autograding starts runs inside bubblewrap (Linux).
+
+Inside the sandbox the submission's own folder is the only writable place; the course folder (its
+``solutions/``, the gradebook, other students' folders) is replaced by an empty one, except the course's
+``helpers`` and ``data``, which are readable; there is no network; memory, CPU time and file sizes are
+limited. Where bubblewrap cannot run, :func:`sandbox_status` says why, and the grader says so loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import helpers
+
+#: Where the course's package and data live (readable inside the sandbox).
+PACKAGE_DIR = Path(helpers.__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    available: bool
+    reason: str
+
+
+def sandbox_status(bwrap: str | None = None) -> SandboxStatus:
+    """Whether bubblewrap can start a sandbox here, and if not, why not."""
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(False, f"bubblewrap only runs on Linux (this is {sys.platform})")
+    path = bwrap or shutil.which("bwrap")
+    if not path:
+        return SandboxStatus(False, "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+    probe = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "true"]
+    try:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return SandboxStatus(False, f"bubblewrap failed to start: {error}")
+    if result.returncode != 0:
+        return SandboxStatus(False, f"bubblewrap cannot create namespaces here: {result.stderr.strip()[:300]}")
+    return SandboxStatus(True, f"bubblewrap at {path}")
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What a sandboxed kernel may see and use.
+
+    ``writable``: the folder the kernel runs in (the submission); ``hidden``: folders replaced by empty
+    ones (the course root); ``readable``: folders shown read-only even inside a hidden one (helpers,
+    data, the Python environment); ``sockets``: the folder of the kernel's connection file and sockets.
+    """
+
+    writable: Path
+    sockets: Path
+    hidden: tuple[Path, ...] = ()
+    readable: tuple[Path, ...] = field(default_factory=lambda: (PACKAGE_DIR, REPO_DIR / "data", Path(sys.prefix)))
+    memory_mb: int = 4096
+    cpu_seconds: int = 1200
+    file_mb: int = 256
+    bwrap: str = "bwrap"
+
+    def wrap(self, command: list[str]) -> list[str]:
+        """Return ``command`` wrapped so that it runs inside the sandbox, under the limits."""
+        args = [
+            self.bwrap,
+            "--ro-bind", "/", "/",
+            "--dev", "/dev",
+            "--proc", "/proc",
+            "--tmpfs", "/tmp",
+            "--tmpfs", "/dev/shm",
+            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent",
+        ]
+        for folder in self.hidden:
+            args += ["--tmpfs", str(folder)]
+        for folder in self.readable:
+            if folder.exists():
+                args += ["--ro-bind", str(folder), str(folder)]
+        args += ["--bind", str(self.writable), str(self.writable)]
+        args += ["--bind", str(self.sockets), str(self.sockets)]
+        for folder in self.hidden:
+            args += ["--remount-ro", str(folder)]  # what stands in for the course cannot be written either
+        args += ["--chdir", str(self.writable), "--setenv", "HOME", str(self.writable)]
+        # ipykernel polls its parent by pid, which means nothing inside a new pid namespace
+        args += ["--unsetenv", "JPY_PARENT_PID"]
+        args += ["--setenv", "MPLCONFIGDIR", str(self.sockets / "mpl"), "--setenv", "TMPDIR", str(self.sockets / "tmp")]
+        limits = [
+            sys.executable, "-m", "helpers.grader.limits",
+            "--memory-mb", str(self.memory_mb), "--cpu-seconds", str(self.cpu_seconds), "--file-mb", str(self.file_mb), "--",
+        ]
+        return args + limits + command
+
+
+def hidden_folders(course_root: Path) -> tuple[Path, ...]:
+    """The folders a graded kernel must not see: the course root and Jupyter's runtime folder."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folders = [course_root.resolve(), Path(jupyter_runtime_dir()).resolve()]
+    return tuple(dict.fromkeys(f for f in folders if f.exists()))
+
+
+def prepare_sockets(folder: Path) -> None:
+    """Create the sub-folders the sandboxed kernel writes its caches and temporary files to."""
+    for sub in ("mpl", "tmp"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)

@@ -1,0 +1,127 @@
+"""The adversarial cohort (tests/cohort.py), graded for every lesson with the class-grading command.
+
+For each lesson, in a throw-away course: a correct submission is graded first; then the whole hostile
+cohort is graded in parallel from a separate collection folder. Every submission is graded or reported
+by name, each attack costs exactly what the README's table says, nothing of the course is visible to
+the graded code, and the grades already in the gradebook are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+import cohort
+import course
+from helpers.grader.classgrade import grade_class
+from helpers.grader.sandbox import sandbox_status
+
+LESSONS = course.lessons()
+# Short limits keep the test fast: every legitimate answer cell of the course runs well within them.
+LIMITS = ["--SandboxedExecute.student_cell_timeout=15", "--SandboxedExecute.memory_mb=3072"]
+_results: dict[str, dict] = {}
+
+
+def run_cohort(lesson: str, tmp_path_factory) -> dict:
+    if lesson in _results:
+        return _results[lesson]
+    root = course.make_course(tmp_path_factory.mktemp(f"adversarial-{lesson}"), [lesson])
+    course.nbgrader(root, "generate_assignment", lesson, "--force")
+    student_nb = course.read(root / "notebooks" / lesson / f"{lesson}.ipynb")
+    source_nb = course.read(course.source_notebook(lesson))
+
+    course.submit(root, lesson, "honest", course.fill_answers(student_nb, source_nb))
+    before = grade_class(lesson, jobs=1, course=root, extra_args=LIMITS, progress=False)
+    honest_before = course.scores(root, lesson)["honest"]
+
+    collection = root / "collected"
+    submissions = cohort.cohort(lesson, student_nb, source_nb)
+    for sub in submissions:
+        folder = collection / sub.student / lesson
+        folder.mkdir(parents=True, exist_ok=True)
+        if sub.notebook is not None:
+            nbformat.write(sub.notebook, str(folder / f"{lesson}.ipynb"))
+        if sub.raw is not None:
+            (folder / f"{lesson}.ipynb").write_text(sub.raw)
+        for name, text in sub.extra.items():
+            (folder / name).write_text(text)
+    reports = grade_class(lesson, submissions=collection, jobs=2, course=root, extra_args=LIMITS, progress=False)
+    _results[lesson] = {
+        "root": root, "before": before, "honest_before": honest_before, "submissions": {s.student: s for s in submissions},
+        "reports": {r.student: r for r in reports}, "scores": course.scores(root, lesson),
+    }
+    return _results[lesson]
+
+
+class AdversarialCohort:
+    lesson = ""
+
+    @pytest.fixture
+    def result(self, tmp_path_factory):
+        return run_cohort(self.lesson, tmp_path_factory)
+
+    def test_every_submission_is_graded_or_reported_by_name(self, result):
+        for student, sub in result["submissions"].items():
+            report = result["reports"][student]
+            if sub.graded:
+                assert report.graded, f"{student} was not graded: {report.problems}"
+            else:
+                assert not report.graded and report.files, f"{student} should be reported by name, got {report.files}"
+        assert any("corrupt notebook" in p for p in result["reports"]["corrupt"].files)
+        assert any("missing notebook" in p for p in result["reports"]["missing"].files)
+        assert any("my_homework.ipynb" in p for p in result["reports"]["wrong-name"].files)
+        assert any("extra notebook scratch.ipynb" in p for p in result["reports"]["extra-notebook"].files)
+        summary = (result["root"] / ".grading" / "reports" / self.lesson / "summary.csv").read_text()
+        assert all(student in summary for student in result["submissions"])
+
+    def test_each_attack_costs_exactly_what_it_breaks(self, result):
+        cells = course.graded_cells(self.lesson)
+        for student, sub in result["submissions"].items():
+            if not sub.graded:
+                continue
+            got = result["scores"][student]
+            wrong = {c: got[c] for c in cells.tests if got[c][0] != (0.0 if c in sub.lost else cells.tests[c])}
+            assert not wrong, f"{student} ({', '.join(sub.kinds)}): expected 0 in {sorted(sub.lost)} and full marks elsewhere, got {wrong}"
+
+    def test_problems_are_reported_for_each_student(self, result):
+        problems = {s: " ".join(r.problems) for s, r in result["reports"].items()}
+        assert problems["crashes"].count("crash or hang") >= 2, problems["crashes"]
+        assert "timeout" in problems["loops-and-flood"] and "crash or hang" in problems["loops-and-flood"]
+        assert "output flood" in problems["loops-and-flood"]
+        assert problems["tampering"].count("tampering") >= 5, problems["tampering"]
+        assert [r.status for r in result["before"]] == ["ok"], [(r.student, r.problems) for r in result["before"]]
+
+    def test_a_flood_of_output_is_not_kept(self, result):
+        graded = result["root"] / ".grading" / "autograded" / "loops-and-flood" / self.lesson / f"{self.lesson}.ipynb"
+        assert graded.stat().st_size < 8_000_000, f"the autograded notebook is {graded.stat().st_size} bytes"
+
+    def test_graded_code_sees_no_course_no_network_and_damages_nothing(self, result):
+        if not sandbox_status().available:
+            pytest.skip(f"no sandbox here: {sandbox_status().reason}")
+        root = result["root"]
+        graded = root / ".grading" / "autograded" / "tests-edited-and-snooping" / self.lesson / f"{self.lesson}.ipynb"
+        outputs = ["".join(o.get("text", "")) for c in json.loads(graded.read_text())["cells"] for o in c.get("outputs", [])]
+        line = next(text for text in outputs if "SNOOP " in text)
+        seen = json.loads(line.split("SNOOP ", 1)[1].splitlines()[0])
+        assert seen["root"] == str(root)
+        assert not any(seen["seen"].values()), f"graded code could see {seen['seen']}"
+        assert all(v != "written" for v in seen["damage"].values()), seen["damage"]
+        assert seen["network"] != "reached pypi.org"
+        assert not (root / ".grading" / "autograded" / "honest" / self.lesson / "hacked.txt").exists()
+
+    def test_grades_already_in_the_gradebook_are_untouched(self, result):
+        assert result["scores"]["honest"] == result["honest_before"]
+        cells = course.graded_cells(self.lesson)
+        assert all(result["honest_before"][c] == (p, p) for c, p in cells.tests.items())
+
+
+def _lesson_class(lesson: str) -> type:
+    name = f"TestAdversarial{lesson.title().replace('_', '')}"
+    return type(name, (AdversarialCohort,), {"lesson": lesson})
+
+
+for _lesson in LESSONS:
+    _cls = _lesson_class(_lesson)
+    globals()[_cls.__name__] = _cls
