@@ -37,7 +37,6 @@ c.ExecutePreprocessor.kernel_name = "python3"
 # bubblewrap sandbox that hides this folder (solutions, gradebook, other students) and the network; code
 # that changes what the tests rely on is not run; a crashed or hung kernel is replaced and grading goes on.
 # See helpers/grader/. Set SandboxedExecute.sandbox = "require" to refuse grading without the sandbox.
-from helpers.grader.execute import SandboxedExecute  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
@@ -46,6 +45,8 @@ from nbgrader.preprocessors import (  # noqa: E402
     LimitOutput,
     SaveAutoGrades,
 )
+
+from helpers.grader.execute import SandboxedExecute  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,

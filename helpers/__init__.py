@@ -14,6 +14,9 @@ Plots (``helpers.plotting``), all in one colour-blind-safe style (``course_style
 MNIST (``helpers.mnist``, lessons 5 and 6; loaded on first use, since it imports torch)
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
+Explorers (``helpers.explorers``)
+    ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and
+    loss curve; a static figure where nobody can move them (nbgrader, nbval).
 Gradient checking (``helpers.gradcheck``)
     ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
@@ -22,58 +25,56 @@ Checks for the exercises' tests (``helpers.checks``)
 No exercise's solution lives here: the helpers load, draw and compare, and the notebooks compute.
 """
 
-from .checks import CheckFailed, check_close, check_finite, check_shape, check_true, check_type
-from .data import HousePrices, data_dir, data_path, load_house_prices
-from .gradcheck import GradCheckReport, gradient_check
-from .plots_networks import plot_activations, plot_computational_graph, plot_decision_boundary, plot_gradient_per_layer
-from .plots_regression import plot_error_vs_degree, plot_polynomial_fits
-from .plots_training import plot_lr_schedule, plot_optimiser_curves, plot_optimiser_paths
-from .plotting import PALETTE, course_style, plot_fit, plot_learning_rates, plot_loss_curve, plot_loss_surface
+from __future__ import annotations
 
-__all__ = [
-    "PALETTE",
-    "CheckFailed",
-    "GradCheckReport",
-    "HousePrices",
-    "check_close",
-    "check_finite",
-    "check_shape",
-    "check_true",
-    "check_type",
-    "course_style",
-    "data_dir",
-    "data_path",
-    "gradient_check",
-    "load_house_prices",
-    "plot_activations",
-    "plot_computational_graph",
-    "plot_decision_boundary",
-    "plot_error_vs_degree",
-    "plot_fit",
-    "plot_gradient_per_layer",
-    "plot_learning_rates",
-    "plot_loss_curve",
-    "plot_lr_schedule",
-    "plot_optimiser_curves",
-    "plot_optimiser_paths",
-    "plot_loss_surface",
-    "plot_polynomial_fits",
-]
+import importlib
+from typing import Any
 
-# MNIST needs torch, which takes seconds to import: lessons 1 to 3 should not pay for it.
-_LAZY = {
+# Each name is imported from its module on first use: `import helpers` stays instant, and a lesson
+# pays only for what it uses (matplotlib for plots, torch for MNIST).
+_EXPORTS: dict[str, str] = {
+    "CheckFailed": "checks",
+    "check_close": "checks",
+    "check_finite": "checks",
+    "check_shape": "checks",
+    "check_true": "checks",
+    "check_type": "checks",
+    "HousePrices": "data",
+    "data_dir": "data",
+    "data_path": "data",
+    "load_house_prices": "data",
+    "descent_explorer": "explorers",
+    "GradCheckReport": "gradcheck",
+    "gradient_check": "gradcheck",
     "MnistData": "mnist",
     "load_mnist": "mnist",
     "plot_confusion_matrix": "plots_mnist",
     "plot_digit_grid": "plots_mnist",
     "plot_most_confident_mistakes": "plots_mnist",
+    "plot_activations": "plots_networks",
+    "plot_computational_graph": "plots_networks",
+    "plot_decision_boundary": "plots_networks",
+    "plot_gradient_per_layer": "plots_networks",
+    "plot_error_vs_degree": "plots_regression",
+    "plot_polynomial_fits": "plots_regression",
+    "plot_lr_schedule": "plots_training",
+    "plot_optimiser_curves": "plots_training",
+    "plot_optimiser_paths": "plots_training",
+    "PALETTE": "plotting",
+    "course_style": "plotting",
+    "plot_fit": "plotting",
+    "plot_learning_rates": "plotting",
+    "plot_loss_curve": "plotting",
+    "plot_loss_surface": "plotting",
 }
-__all__ += list(_LAZY)
+__all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
