@@ -8,6 +8,7 @@ expected outcome is uniform: that exercise (and the exercises that depend on it,
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass, field
 
@@ -84,9 +85,49 @@ def _attack(student_nb, source_nb, lesson: str, attacks: dict[str, str]):
     return course.fill_answers(student_nb, source_nb, replace=replace)
 
 
+def _assigned(node: ast.AST) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
 def _lost(lesson: str, answers: list[str]) -> set[str]:
+    """Test cells lost when the given answer cells define nothing: their own (from the wrong-answer file),
+    and every test cell that then fails, following the notebook statement by statement: a definition that
+    uses a missing name is missing, and a statement that uses one stops its cell."""
     wrong = course.wrong_answers(lesson)
-    return set().union(*(set(wrong[a]["fails"]) for a in answers)) if answers else set()
+    tests = set(course.graded_cells(lesson).tests)
+    lost = set().union(*(set(wrong[a]["fails"]) for a in answers)) if answers else set()
+    missing: set[str] = set()
+    for cell in course.read(course.source_notebook(lesson)).cells:
+        if cell.cell_type != "code":
+            continue
+        grade_id = course.nbgrader_meta(cell).get("grade_id")
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        tree = ast.parse(code)
+        if grade_id in answers:
+            missing |= set().union(*(_assigned(node) for node in tree.body)) if tree.body else set()
+            continue
+        stopped = False
+        for node in tree.body:
+            # names read from outside the statement (its own locals, loop and comprehension variables excluded)
+            local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            local |= {a.arg for n in ast.walk(node) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not stopped:
+                if used & missing:
+                    missing.add(node.name)
+                else:
+                    missing.discard(node.name)
+                continue
+            if stopped or used & missing:
+                stopped = True
+                missing |= _assigned(node)
+            else:
+                missing -= _assigned(node)
+        if stopped and grade_id in tests:
+            lost.add(grade_id)
+    return lost
 
 
 def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
@@ -127,7 +168,8 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     edited.cells.remove(second_test)
     snoop_at = next(i for i, c in enumerate(edited.cells) if course.nbgrader_meta(c).get("grade_id") == e[2])
     edited.cells.insert(snoop_at, nbformat.v4.new_code_cell(SNOOP))
-    subs.append(Submission("tests-edited-and-snooping", edited, lost=_lost(lesson, [e[0], e[1]]),
+    # the answers here are wrong but defined: exactly the wrong answers' own failures
+    subs.append(Submission("tests-edited-and-snooping", edited, lost=set(wrong[e[0]]["fails"]) | set(wrong[e[1]]["fails"]),
                            kinds=["test cell edited", "test cell deleted", "reads solutions and hidden tests",
                                   "writes the gradebook and another student's files", "reaches the network"]))
 
