@@ -17,6 +17,9 @@ MNIST (``helpers.mnist``, lessons 5 and 6; loaded on first use, since it imports
 Explorers (``helpers.explorers``)
     ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and
     loss curve; a static figure where nobody can move them (nbgrader, nbval).
+Diagnostics (``helpers.diagnostics``, lesson 6)
+    ``plot_gradient_flow``, ``capture_activations``, ``plot_activation_histograms``, ``suggest_learning_rate``,
+    ``plot_lr_range_test``, ``ACTIVATION_TYPES``.
 Gradient checking (``helpers.gradcheck``)
     ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
@@ -43,6 +46,12 @@ _EXPORTS: dict[str, str] = {
     "data_dir": "data",
     "data_path": "data",
     "load_house_prices": "data",
+    "ACTIVATION_TYPES": "diagnostics",
+    "capture_activations": "diagnostics",
+    "plot_activation_histograms": "diagnostics",
+    "plot_gradient_flow": "diagnostics",
+    "plot_lr_range_test": "diagnostics",
+    "suggest_learning_rate": "diagnostics",
     "descent_explorer": "explorers",
     "GradCheckReport": "gradcheck",
     "gradient_check": "gradcheck",
