@@ -18,8 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import cohort  # noqa: E402
 import course  # noqa: E402
@@ -32,14 +30,7 @@ def collect(lesson: str, root: Path) -> Path:
     source_nb = course.read(course.source_notebook(lesson))
     collection = root / "collected"
     for sub in cohort.cohort(lesson, student_nb, source_nb):
-        folder = collection / sub.student / lesson
-        folder.mkdir(parents=True, exist_ok=True)
-        if sub.notebook is not None:
-            nbformat.write(sub.notebook, str(folder / f"{lesson}.ipynb"))
-        if sub.raw is not None:
-            (folder / f"{lesson}.ipynb").write_text(sub.raw)
-        for name, text in sub.extra.items():
-            (folder / name).write_text(text)
+        cohort.place(collection, lesson, sub)
     return collection
 
 

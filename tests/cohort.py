@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
@@ -183,9 +184,9 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     return subs
 
 
-def place(root, lesson: str, sub: Submission) -> None:
-    """Write a submission into the course's submitted folder."""
-    folder = root / ".grading" / "submitted" / sub.student / lesson
+def place(collection: Path, lesson: str, sub: Submission) -> None:
+    """Write a submission into a collection folder laid out as ``<collection>/<student>/<lesson>/``."""
+    folder = collection / sub.student / lesson
     folder.mkdir(parents=True, exist_ok=True)
     if sub.notebook is not None:
         nbformat.write(sub.notebook, str(folder / f"{lesson}.ipynb"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
 
 import cohort
@@ -39,14 +38,7 @@ def run_cohort(lesson: str, tmp_path_factory) -> dict:
     collection = root / "collected"
     submissions = cohort.cohort(lesson, student_nb, source_nb)
     for sub in submissions:
-        folder = collection / sub.student / lesson
-        folder.mkdir(parents=True, exist_ok=True)
-        if sub.notebook is not None:
-            nbformat.write(sub.notebook, str(folder / f"{lesson}.ipynb"))
-        if sub.raw is not None:
-            (folder / f"{lesson}.ipynb").write_text(sub.raw)
-        for name, text in sub.extra.items():
-            (folder / name).write_text(text)
+        cohort.place(collection, lesson, sub)
     reports = grade_class(lesson, submissions=collection, jobs=2, course=root, extra_args=LIMITS, progress=False)
     _results[lesson] = {
         "root": root, "before": before, "honest_before": honest_before, "submissions": {s.student: s for s in submissions},
