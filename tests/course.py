@@ -145,3 +145,12 @@ def scores(root: Path, lesson: str) -> dict[str, dict[str, tuple[float, float]]]
                     cells[grade.name] = (float(grade.score), float(grade.max_score))
             result[submission.student.id] = cells
     return result
+
+
+def class_per_lesson(namespace: dict, base: type, prefix: str, extra=None) -> None:
+    """Put one subclass of ``base`` per lesson into a test module's ``namespace`` (``Test<prefix><Lesson>``),
+    so that xdist's ``--dist loadscope`` grades lessons in parallel. ``extra(lesson)`` may add members."""
+    for lesson in lessons():
+        members = {"lesson": lesson, **(extra(lesson) if extra else {})}
+        cls = type(f"Test{prefix}{lesson.title().replace('_', '')}", (base,), members)
+        namespace[cls.__name__] = cls

@@ -109,11 +109,4 @@ class AdversarialCohort:
         assert all(result["honest_before"][c] == (p, p) for c, p in cells.tests.items())
 
 
-def _lesson_class(lesson: str) -> type:
-    name = f"TestAdversarial{lesson.title().replace('_', '')}"
-    return type(name, (AdversarialCohort,), {"lesson": lesson})
-
-
-for _lesson in LESSONS:
-    _cls = _lesson_class(_lesson)
-    globals()[_cls.__name__] = _cls
+course.class_per_lesson(globals(), AdversarialCohort, "Adversarial")

@@ -149,16 +149,12 @@ class LessonRoundTrip:
         assert float(rows["blank"]["score"]) == 0
 
 
-def _lesson_class(lesson: str) -> type:
+def _wrong_answer_test(lesson: str) -> dict:
     @pytest.mark.parametrize("answer", sorted(course.wrong_answers(lesson)))
     def test_a_wrong_answer_loses_exactly_its_points(self, answer, tmp_path_factory):
         self.check_wrong_answer(answer, tmp_path_factory)
 
-    name = f"TestLesson{lesson.title().replace('_', '')}"
-    return type(name, (LessonRoundTrip,), {"lesson": lesson, "test_a_wrong_answer_loses_exactly_its_points":
-                                            test_a_wrong_answer_loses_exactly_its_points})
+    return {"test_a_wrong_answer_loses_exactly_its_points": test_a_wrong_answer_loses_exactly_its_points}
 
 
-for _lesson in LESSONS:
-    _cls = _lesson_class(_lesson)
-    globals()[_cls.__name__] = _cls
+course.class_per_lesson(globals(), LessonRoundTrip, "Lesson", extra=_wrong_answer_test)
