@@ -51,6 +51,11 @@ def main() -> None:
                 reports = grade_class(lesson, submissions=collection, jobs=jobs, course=root, progress=False)
                 row[f"wall_s_{jobs}_worker{'s' if jobs > 1 else ''}"] = round(time.perf_counter() - start, 1)
                 row["submissions"] = len(reports)
+                if jobs == 1:  # each submission's own time, graded alone: bounds what more workers can gain
+                    slowest = max(reports, key=lambda r: r.seconds)
+                    row["slowest_submission"] = slowest.student
+                    row["slowest_submission_s"] = round(slowest.seconds, 1)
+                    row["sum_of_submissions_s"] = round(sum(r.seconds for r in reports), 1)
                 shutil.rmtree(root, ignore_errors=True)
             rows.append(row)
     summary = {
@@ -60,10 +65,12 @@ def main() -> None:
         "total_wall_s_1_worker": round(sum(r["wall_s_1_worker"] for r in rows), 1),
         "total_wall_s_2_workers": round(sum(r["wall_s_2_workers"] for r in rows), 1),
     }
-    print(f"{'lesson':28} {'submissions':>11} {'1 worker (s)':>13} {'2 workers (s)':>14}")
+    print(f"{'lesson':28} {'submissions':>11} {'1 worker (s)':>13} {'2 workers (s)':>14}  slowest submission (s)")
     for r in rows:
-        print(f"{r['lesson']:28} {r['submissions']:11d} {r['wall_s_1_worker']:13.1f} {r['wall_s_2_workers']:14.1f}")
+        slowest = f"{r['slowest_submission_s']:.1f} ({r['slowest_submission']})"
+        print(f"{r['lesson']:28} {r['submissions']:11d} {r['wall_s_1_worker']:13.1f} {r['wall_s_2_workers']:14.1f}  {slowest}")
     print(f"{'cohort':28} {'':11} {summary['total_wall_s_1_worker']:13.1f} {summary['total_wall_s_2_workers']:14.1f}")
+    print("2 workers cannot finish a lesson sooner than its slowest submission, nor than half the 1-worker time.")
     print()
     print(json.dumps(summary, indent=2))
     if args.json:
