@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -21,12 +18,6 @@ from helpers.diagnostics import (
     suggest_learning_rate,
 )
 from helpers.plotting import PALETTE
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _model() -> nn.Sequential:

@@ -6,10 +6,6 @@ import base64
 import html
 import warnings
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pytest
 

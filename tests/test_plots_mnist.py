@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from helpers.plots_mnist import plot_confusion_matrix, plot_digit_grid, plot_most_confident_mistakes  # noqa: E402
-from helpers.plotting import PALETTE  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from helpers.plots_mnist import plot_confusion_matrix, plot_digit_grid, plot_most_confident_mistakes
+from helpers.plotting import PALETTE
 
 
 def _digits(n: int = 12, seed: int = 0) -> np.ndarray:

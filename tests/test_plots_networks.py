@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -21,13 +17,6 @@ from helpers.plots_networks import (
     plot_gradient_per_layer,
 )
 from helpers.plotting import PALETTE
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
 
 # ----------------------------------------------------------------------------- activations
 

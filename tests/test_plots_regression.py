@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import PolynomialFeatures
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from sklearn.linear_model import LinearRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import PolynomialFeatures  # noqa: E402
-
-from helpers.plots_regression import plot_error_vs_degree, plot_polynomial_fits  # noqa: E402
-from helpers.plotting import PALETTE  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from helpers.plots_regression import plot_error_vs_degree, plot_polynomial_fits
+from helpers.plotting import PALETTE
 
 
 @pytest.fixture

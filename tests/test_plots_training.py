@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -13,12 +10,6 @@ from matplotlib.axes import Axes
 
 from helpers.plots_training import plot_lr_schedule, plot_optimiser_curves, plot_optimiser_paths
 from helpers.plotting import CYCLE, PALETTE
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _legend_texts(ax: Axes) -> list[str]:

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from helpers import PALETTE, course_style, plot_fit, plot_learning_rates, plot_loss_curve, plot_loss_surface
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_plot_fit_draws_the_data_and_the_line_over_its_range():
