@@ -34,9 +34,10 @@ c.Execute.interrupt_on_timeout = True
 c.ExecutePreprocessor.kernel_name = "python3"
 
 # Autograding executes every submission with the course's hardened Execute step: each kernel runs in a
-# bubblewrap sandbox that hides this folder (solutions, gradebook, other students) and the network; code
-# that changes what the tests rely on is not run; a crashed or hung kernel is replaced and grading goes on.
-# See helpers/grader/. Set SandboxedExecute.sandbox = "require" to refuse grading without the sandbox.
+# bubblewrap sandbox that hides this folder (solutions, gradebook, other students) and the network; test
+# cells only send the student's values out of that kernel, and the grader compares them with the reference
+# solution's expected values in this process; a crashed or hung kernel is replaced and grading goes on.
+# See grading/. Set SandboxedExecute.sandbox = "require" to refuse grading without the sandbox.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
@@ -46,7 +47,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from helpers.grader.execute import SandboxedExecute  # noqa: E402
+from grading.execute import SandboxedExecute  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
@@ -59,6 +60,9 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.SandboxedExecute.course_root = ROOT
 c.SandboxedExecute.release_directory = os.path.join(ROOT, "notebooks")
+# The reference solutions, run once per lesson in a trusted kernel to record what each check expects.
+c.SandboxedExecute.source_directory = os.path.join(ROOT, "solutions")
+c.SandboxedExecute.reference_directory = os.environ.get("COURSE_REFERENCE_CACHE") or os.path.join(GRADING, "reference")
 c.SandboxedExecute.sandbox = os.environ.get("COURSE_GRADING_SANDBOX", "auto")
 # Deleted test cells are put back from the gradebook, so they are graded (and fail) instead of vanishing.
 c.OverwriteCells.add_missing_cells = True

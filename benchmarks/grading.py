@@ -2,7 +2,7 @@
 
     python benchmarks/grading.py [--lessons 01_gradient_descent ...] [--json results.json]
 
-For each lesson, in a throw-away course, the cohort is graded by ``python -m helpers.grader`` twice
+For each lesson, in a throw-away course, the cohort is graded by ``python -m grading`` twice
 (``-j 1``, then ``-j 2``); the wall times are printed as a table and as JSON.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import cohort  # noqa: E402
 import course  # noqa: E402
-from helpers.grader.classgrade import grade_class  # noqa: E402
-from helpers.grader.sandbox import sandbox_status  # noqa: E402
+from grading.classgrade import grade_class  # noqa: E402
+from grading.sandbox import sandbox_status  # noqa: E402
 
 
 def collect(lesson: str, root: Path) -> Path:

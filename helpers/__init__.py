@@ -23,7 +23,8 @@ Diagnostics (``helpers.diagnostics``, lesson 6)
 Gradient checking (``helpers.gradcheck``)
     ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
-    ``check_close``, ``check_shape``, ``check_type``, ``check_true``, ``check_finite``, ``CheckFailed``.
+    ``check_close``, ``check_equal``, ``check_shape``, ``check_type``, ``check_true``, ``check_finite``,
+    ``check_loops``, ``CheckFailed``.
 
 No exercise's solution lives here: the helpers load, draw and compare, and the notebooks compute.
 """
@@ -38,6 +39,8 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "CheckFailed": "checks",
     "check_close": "checks",
+    "check_equal": "checks",
+    "check_loops": "checks",
     "check_finite": "checks",
     "check_shape": "checks",
     "check_true": "checks",

@@ -6,7 +6,10 @@ reading nbgrader feedback, e.g. ``predict(x, m=2, c=1): expected [3. 5.], got [3
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -83,6 +86,48 @@ def check_finite(what: str, value: Any) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise CheckFailed(f"{what}: expected finite numbers, got {_show(array)}")
     return array
+
+
+def check_equal(what: str, actual: Any, expected: Any, *, hint: str = "") -> None:
+    """Fail unless ``actual == expected`` exactly, for plain data: numbers, strings, booleans, ``None``
+    and lists, tuples and dicts of them (a tuple and a list with the same items are not equal)."""
+    if not _same(actual, expected):
+        raise CheckFailed(f"{what}: expected {expected!r}, got {_show(actual)}" + (f". Hint: {hint}" if hint else ""))
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, bool) or expected is None:
+        return actual is expected or (isinstance(actual, np.bool_) and bool(actual) is expected)
+    if isinstance(expected, (int, float)):
+        return isinstance(actual, (int, float, np.integer, np.floating)) and not isinstance(actual, (bool, np.bool_)) \
+            and actual == expected
+    if isinstance(expected, str):
+        return isinstance(actual, str) and actual == expected
+    if isinstance(expected, (list, tuple)):
+        return type(actual) is type(expected) and len(actual) == len(expected) and all(map(_same, actual, expected))
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and list(actual) == list(expected) and all(_same(actual[k], expected[k]) for k in expected)
+    raise TypeError(f"check_equal compares plain data; the expected value is a {type(expected).__name__}")
+
+
+#: The syntax that makes a Python-level loop.
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def count_loops(source: str) -> list[str]:
+    """The Python loops in ``source`` (one name per ``for``, ``while`` or comprehension)."""
+    tree = ast.parse(textwrap.dedent(source))
+    return [type(node).__name__ for node in ast.walk(tree) if isinstance(node, LOOP_NODES)]
+
+
+def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -> None:
+    """Fail if the source of ``function`` has more than ``at_most`` Python loops (``for``, ``while`` or a
+    comprehension): the exercise asks for array operations instead."""
+    loops = count_loops(inspect.getsource(function))
+    if len(loops) > at_most:
+        allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
+        found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
+        raise CheckFailed(f"{what}: expected {allowed}, found {found}" + (f". Hint: {hint}" if hint else ""))
 
 
 def is_close(a: float, b: float, *, rel_tol: float = 1e-9, abs_tol: float = 0.0) -> bool:

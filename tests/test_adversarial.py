@@ -14,8 +14,8 @@ import pytest
 
 import cohort
 import course
-from helpers.grader.classgrade import grade_class
-from helpers.grader.sandbox import sandbox_status
+from grading.classgrade import grade_class
+from grading.sandbox import sandbox_status
 
 LESSONS = course.lessons()
 # Short limits keep the test fast: every legitimate answer cell of the course runs well within them.

@@ -88,9 +88,10 @@ class SandboxPolicy:
         # ipykernel polls its parent by pid, which means nothing inside a new pid namespace
         args += ["--unsetenv", "JPY_PARENT_PID"]
         args += ["--setenv", "MPLCONFIGDIR", str(self.sockets / "mpl"), "--setenv", "TMPDIR", str(self.sockets / "tmp")]
+        # prlimit (util-linux) sets the limits on the kernel, and everything it starts inherits them
         limits = [
-            sys.executable, "-m", "helpers.grader.limits",
-            "--memory-mb", str(self.memory_mb), "--cpu-seconds", str(self.cpu_seconds), "--file-mb", str(self.file_mb), "--",
+            shutil.which("prlimit") or "prlimit",
+            f"--data={self.memory_mb * 2**20}", f"--cpu={self.cpu_seconds}", f"--fsize={self.file_mb * 2**20}", "--core=0", "--",
         ]
         return args + limits + command
 

@@ -1,4 +1,4 @@
-"""Grade a whole class in parallel: ``python -m helpers.grader LESSON [--submissions DIR] [-j N]``.
+"""Grade a whole class in parallel: ``python -m grading LESSON [--submissions DIR] [-j N]``.
 
 Run it from the course folder (where ``nbgrader_config.py`` is). It takes submissions in the layout that
 ``nbgrader collect`` and ``nbgrader zip_collect`` produce (``<submissions>/<student>/<lesson>/<lesson>.ipynb``,
@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 #: Markers that the hardened Execute step writes into graded notebooks, and what they mean.
 PROBLEMS = {
-    "GradingRefused": "tampering: code that changes what the tests rely on was not run",
+    "the grader rejected data": "not plain data: a test cell sent values the grader does not accept",
     "KernelRestarted": "crash or hang: the kernel died or ignored the interrupt and was restarted",
     "CellTimeoutError": "timeout: a cell ran past the time limit and was interrupted",
     "dropped this cell's output": "output flood: output beyond the limit was dropped",
@@ -195,7 +195,7 @@ def summary_table(reports: list[StudentReport]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grader", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grading", description=__doc__.splitlines()[0])
     parser.add_argument("lesson", help="the lesson (nbgrader assignment) to grade, e.g. 01_gradient_descent")
     parser.add_argument("--submissions", type=Path, help="folder of collected submissions (<student>/<lesson>/...)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="students graded at once (default: number of cores)")

@@ -1,12 +1,15 @@
-"""nbgrader's ``Execute`` step, hardened: a sandboxed kernel, refused tampering, survivable crashes.
+"""nbgrader's ``Execute`` step, hardened: a sandboxed kernel, a trusted comparison, survivable crashes.
 
 ``SandboxedExecute`` replaces ``nbgrader.preprocessors.Execute`` in ``Autograde.autograde_preprocessors``
 (see ``nbgrader_config.py``). For each submission it:
 
-* starts the kernel inside the sandbox of :mod:`helpers.grader.sandbox` (the course's own Python kernel,
+* starts the kernel inside the sandbox of :mod:`grading.sandbox` (the course's own Python kernel,
   whatever kernel the notebook names), and says loudly, once, when no sandbox is available;
-* does not run a cell the student wrote or changed when :mod:`helpers.grader.tamper` finds that it changes
-  what the tests rely on; the cell gets an error saying which line and why, so its exercise scores 0;
+* runs each test cell's probe (:mod:`grading.probes`) instead of the cell: the student's kernel only sends
+  out the values the student's code produced, as plain data (:mod:`grading.plain`); the expected values of
+  the checks, recorded from the reference solution in a trusted kernel (:mod:`grading.reference`), never
+  enter it; the grader decides each test (:mod:`grading.judge`) and writes the verdict as the cell's only
+  output, which is what nbgrader scores. Nothing the student's code does in its kernel decides a grade;
 * keeps at most ``max_output_bytes`` of output per cell;
 * when the kernel dies (``os._exit``, a native crash, the memory limit) or stops answering (a loop that
   swallows the interrupt), gives that cell an error, starts a new kernel, replays the cells that had run
@@ -26,14 +29,16 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Enum, Integer, Unicode
+from traitlets import Enum, Integer, Unicode
 
+from . import plain, probes
 from . import sandbox as sb
-from .tamper import names_bound_by_imports, scan
+from .judge import judge_cell
+from .reference import Reference, load_reference, module_names, source_hash
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel process runs inside a :class:`~helpers.grader.sandbox.SandboxPolicy`."""
+    """A kernel manager whose kernel process runs inside a :class:`~grading.sandbox.SandboxPolicy`."""
 
     policy: sb.SandboxPolicy | None = None
 
@@ -57,7 +62,10 @@ class SandboxedExecute(Execute):
     cpu_seconds = Integer(1200, help="CPU-time limit of a graded kernel (s).").tag(config=True)
     student_cell_timeout = Integer(0, help="Time limit (s) for cells the student wrote or changed; 0: the same as "
                                    "timeout.").tag(config=True)
-    check_tampering = Bool(True, help="Refuse to run student code that changes what the tests rely on.").tag(config=True)
+    source_directory = Unicode("", help="Folder of the instructor's notebooks (the reference solutions).").tag(config=True)
+    reference_directory = Unicode("", help="Where the reference records are kept (default: <course_root>/.grading/"
+                                  "reference).").tag(config=True)
+    max_probe_bytes = Integer(64 * 2**20, help="Data one test cell's probe may send out of the kernel.").tag(config=True)
 
     iopub_timeout = Integer(20, help="Seconds to wait for a cell's last output after its reply (busy machines "
                             "need more than nbclient's 4).").tag(config=True)
@@ -99,17 +107,24 @@ class SandboxedExecute(Execute):
         self._socket_dirs: list[Path] = []
         self._clean_sources: list[str] = []
         self._trusted = self._trusted_sources(resources or {})
-        self._protected = set()
-        for source in self._trusted:
-            self._protected |= names_bound_by_imports(source)
-        for cell in nb.cells:
-            if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
-                self._protected |= names_bound_by_imports(cell.source)
+        self._reference = self._load_reference(resources or {})
+        self._prelude = plain.KERNEL_ENCODER + "\n" + self._reference.imports + "\n"
+        self._modules = module_names(self._reference.imports)
+        self._probe_data: list[str] | None = None
         try:
             return super().preprocess(nb, resources, km)
         finally:
             for folder in self._socket_dirs:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def _load_reference(self, resources: dict) -> Reference:
+        info = resources.get("nbgrader", {})
+        if not (self.source_directory and info.get("assignment") and info.get("notebook")):
+            raise RuntimeError("SandboxedExecute needs source_directory (the instructor's notebooks) to grade: "
+                               "set c.SandboxedExecute.source_directory in nbgrader_config.py")
+        solution = Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"
+        directory = Path(self.reference_directory or Path(self.course_root or ".") / ".grading" / "reference")
+        return load_reference(solution, directory)
 
     def _trusted_sources(self, resources: dict) -> set[str]:
         info = resources.get("nbgrader", {})
@@ -133,23 +148,31 @@ class SandboxedExecute(Execute):
             return False  # restored from the gradebook by nbgrader
         return cell.source not in self._trusted
 
+    @staticmethod
+    def _is_test(cell: NotebookNode) -> bool:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
     async def async_execute_cell(self, cell: NotebookNode, cell_index: int, execution_count: int | None = None,
                                  store_history: bool = True) -> NotebookNode:
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-        if self.check_tampering and self._is_students(cell):
-            findings = scan(cell.source, protected=self._protected, modules=self._protected)
-            if findings:
-                details = "; ".join(str(f) for f in findings[:5])
-                cell.outputs = [_error("GradingRefused", f"this cell was not run because it changes what the tests rely on ({details})")]
-                self.log.warning("Refused to run cell %d: %s", cell_index, details)
-                return cell
+        if self._is_test(cell):
+            return await self._execute_test_cell(cell, cell_index, execution_count, store_history)
+        return await self._execute(cell, cell_index, execution_count, store_history)
+
+    async def _execute(self, cell: NotebookNode, cell_index: int, execution_count: int | None, store_history: bool,
+                       source: str | None = None) -> NotebookNode:
+        """Run one cell (or ``source`` in its place) in the student's kernel, surviving crashes and hangs."""
         self._output_bytes = 0
         self._output_dropped = False
         self.timeout_func = None
         if self.student_cell_timeout and self._is_students(cell):
             limit = self.student_cell_timeout
             self.timeout_func = lambda _cell: limit
+        original = cell.source
+        if source is not None:
+            cell.source = source
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except (TimeoutError, DeadKernelError, CellTimeoutError, RuntimeError) as error:
@@ -161,12 +184,62 @@ class SandboxedExecute(Execute):
             await self._restart_and_replay()
             return cell
         finally:
+            ran = cell.source
+            cell.source = original
             if self._output_dropped:
                 note = f"\n[the grader dropped this cell's output after {self.max_output_bytes} bytes]\n"
                 cell.setdefault("outputs", []).append(NotebookNode(output_type="stream", name="stdout", text=note))
         if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            self._clean_sources.append(cell.source)
+            self._clean_sources.append(ran)
         return cell
+
+    async def _execute_test_cell(self, cell: NotebookNode, cell_index: int, execution_count: int | None,
+                                 store_history: bool) -> NotebookNode:
+        """Run the cell's probe in the student's kernel, then decide the cell here, from plain data only."""
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        exercise = grade_id.removeprefix("test_")
+        stored = self._reference.cells.get(grade_id)
+        if stored is None or stored["source_sha256"] != source_hash(cell.source):
+            raise RuntimeError(f"test cell {grade_id} of {self._reference.lesson} is not the one in the instructor's notebook "
+                               "(the gradebook and solutions/ differ): release the lesson again with "
+                               "`nbgrader generate_assignment` so that both hold the same tests")
+        probe = self._prelude + probes.probe_program(cell.source, self._modules)
+        self._probe_data = []
+        try:
+            cell = await self._execute(cell, cell_index, execution_count, store_history, source=probe)
+        finally:
+            arrived, self._probe_data = self._probe_data, None
+        kernel_outputs = cell.get("outputs", [])
+        errors = [o for o in kernel_outputs if o.get("output_type") == "error"]
+        kernel_error = f"{errors[0].get('ename', '')}: {errors[0].get('evalue', '')}"[:500] if errors else None
+        sent, rejected = [], []
+        for text in arrived:
+            try:
+                item = plain.decode_probe(text)
+            except plain.PlainDataError as error:
+                rejected.append(str(error))
+                continue
+            if item["check"] >= 0:
+                sent.append(item)
+        earlier = [c.source for c in self._cells_before(cell_index)]
+        verdict = judge_cell(stored["records"], sent, exercise=exercise, kernel_error=kernel_error, earlier_cells=earlier)
+        outputs = [o for o in kernel_outputs if o.get("output_type") == "error" and o.get("ename") == "KernelRestarted"]
+        if rejected:
+            outputs.append(NotebookNode(output_type="stream", name="stdout",
+                                        text=f"[the grader rejected data sent by this cell: {rejected[0]}]\n"))
+        if self._output_dropped:
+            outputs.append(NotebookNode(output_type="stream", name="stdout",
+                                        text=f"\n[the grader dropped this cell's output after {self.max_output_bytes} bytes]\n"))
+        if verdict.passed:
+            outputs.append(NotebookNode(output_type="stream", name="stdout", text=verdict.message + "\n"))
+        elif not any(o.get("ename") == "KernelRestarted" for o in outputs):
+            outputs.append(_error("CheckFailed", verdict.message))
+        cell.outputs = outputs
+        return cell
+
+    def _cells_before(self, cell_index: int) -> list[NotebookNode]:
+        cells = getattr(self, "nb", None).cells if getattr(self, "nb", None) is not None else []
+        return [c for c in cells[:cell_index] if c.cell_type == "code" and not self._is_test(c)]
 
     execute_cell = run_sync(async_execute_cell)
 
@@ -185,6 +258,17 @@ class SandboxedExecute(Execute):
             await self.async_wait_for_reply(msg_id)
 
     def output(self, outs: list[NotebookNode], msg: dict, display_id: str | None, cell_index: int) -> NotebookNode | None:
+        data = msg.get("content", {}).get("data") if msg.get("msg_type") in ("display_data", "update_display_data") else None
+        if isinstance(data, dict) and plain.MIME in data:
+            # a probe's value: kept for the judge while a test cell runs, never written into the notebook
+            text = data[plain.MIME]
+            if self._probe_data is not None and isinstance(text, str):
+                used = sum(map(len, self._probe_data)) + len(text)
+                if used <= self.max_probe_bytes:
+                    self._probe_data.append(text)
+                else:
+                    self._probe_data.append("over the size limit")  # not JSON: rejected, and said so
+            return None
         size = len(json.dumps(msg.get("content", {}), default=str))
         self._output_bytes = getattr(self, "_output_bytes", 0) + size
         if self._output_bytes > self.max_output_bytes:

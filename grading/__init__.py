@@ -1,0 +1,15 @@
+"""The course's grading, for instructors and CI (students never import it).
+
+One step per module:
+
+``sandbox``     the bubblewrap sandbox every graded kernel runs in
+``plain``       plain data out of the student's kernel: written there as JSON, read here with limits
+``probes``      a test cell split into the probe (student's kernel) and the record (trusted kernel)
+``reference``   what each check expects, recorded once per lesson from the reference solution
+``judge``       the comparison, made outside the student's kernel
+``execute``     nbgrader's Execute step built from the above (configured in ``nbgrader_config.py``)
+``classgrade``  grade a whole class in parallel: ``python -m grading LESSON``
+``edition``     the student edition: ``python -m grading.edition OUT``
+"""
+
+__all__ = ["classgrade", "execute", "judge", "plain", "probes", "reference", "sandbox"]

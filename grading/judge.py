@@ -1,0 +1,156 @@
+"""The decision: a test cell's checks, compared with what the student's kernel sent, outside that kernel.
+
+For each check the reference run recorded (:mod:`grading.reference`), the judge takes the value the
+student's probe sent for the same check and occurrence, and applies the same comparison as
+:mod:`helpers.checks` (so a failure reads exactly as it does in JupyterLab). A value that never arrived
+(the student's code raised, or the kernel died) fails its check. For hidden checks the student is told
+only which hidden test failed, its description and its hint: never its code or its expected values.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from helpers import checks
+
+from .plain import Opaque, TensorData, type_names
+
+__all__ = ["Verdict", "judge_cell", "loops_in_definition"]
+
+
+@dataclass
+class Verdict:
+    """The outcome of one test cell: passed, and if not, the message for the student."""
+
+    passed: bool
+    message: str
+    checked: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def _as_checkable(value: Any) -> Any:
+    """Values the numeric checks accept stay as they are; a tensor or an object becomes a stand-in that
+    every numeric check rejects with its type's name, as a tensor or an object is rejected in JupyterLab."""
+    if isinstance(value, (TensorData, Opaque)):
+        name = value.type_name.rsplit(".", 1)[-1]
+        return type(name, (), {"__repr__": lambda self: f"<{name}>"})()
+    return value
+
+
+def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
+    """The Python loops in the last top-level definition of ``name`` in ``cells`` (None: not defined)."""
+    found = None
+    for source in cells:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                found = [type(n).__name__ for n in ast.walk(node) if isinstance(n, checks.LOOP_NODES)]
+    return found
+
+
+def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
+    """Raise CheckFailed unless ``sent`` passes the check ``record`` describes."""
+    kind, args = record["kind"], record["args"]
+    what = args.get("what", "")
+    if kind == "check_close":
+        checks.check_close(what, _as_checkable(sent), args["expected"], rtol=args.get("rtol", 1e-6),
+                           atol=args.get("atol", 1e-9), hint=args.get("hint", ""))
+    elif kind == "check_shape":
+        checks.check_shape(what, _as_checkable(sent), tuple(args["shape"]))
+    elif kind == "check_finite":
+        checks.check_finite(what, _as_checkable(sent))
+    elif kind == "check_equal":
+        if isinstance(sent, (TensorData, Opaque)):
+            raise checks.CheckFailed(f"{what}: expected {args['expected']!r}, got a {sent.type_name}")
+        checks.check_equal(what, sent, args["expected"], hint=args.get("hint", ""))
+    elif kind == "check_type":
+        expected = args["expected"]
+        if not set(type_names(sent)) & set(expected):
+            names = " or ".join(name.rsplit(".", 1)[-1] for name in expected)
+            shown = sent if isinstance(sent, (Opaque, TensorData)) else repr(sent)[:200]
+            got = type_names(sent)[0].rsplit(".", 1)[-1]
+            raise checks.CheckFailed(f"{what}: expected a {names}, got {got}: {shown}")
+    elif kind == "check_true":
+        if not (sent is True or (isinstance(sent, np.bool_) and bool(sent))):
+            raise checks.CheckFailed(record.get("message_sent") or "a condition of the test is not met")
+    elif kind == "check_loops":
+        loops = loops_in_definition(earlier_cells, record["function"])
+        if loops is None:
+            raise checks.CheckFailed(f"{what}: no definition of `{record['function']}` was found in the notebook")
+        if len(loops) > args.get("at_most", 0):
+            at_most = args.get("at_most", 0)
+            allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
+            found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
+            hint = args.get("hint", "")
+            raise checks.CheckFailed(f"{what}: expected {allowed}, found {found}" + (f". Hint: {hint}" if hint else ""))
+    else:
+        raise checks.CheckFailed(f"unknown check {kind}")
+
+
+def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_error: str | None = None,
+               earlier_cells: list[str] = ()) -> Verdict:
+    """Compare one test cell's reference records with the values the student's probe sent.
+
+    Parameters
+    ----------
+    records : list of dict
+        From the reference run, in order: ``{"check", "kind", "hidden", "args", "function"}``.
+    sent : list of dict
+        What arrived from the student's kernel, in order: ``{"check": id, "value": ..., "extra": [...]}``
+        (already decoded; a value that failed to decode is an :class:`~grading.plain.Opaque`).
+    exercise : str
+        The exercise's name for messages, e.g. ``predict``.
+    kernel_error : str, optional
+        ``"Name: message"`` of the error the student's code raised in this cell, if any.
+    earlier_cells : list of str
+        The submission's code cells before this one (to find definitions for ``check_loops``).
+    """
+    arrived: dict[tuple[int, int], dict] = {}
+    seen: dict[int, int] = {}
+    for item in sent:
+        check_id = item.get("check")
+        if type(check_id) is not int:
+            continue
+        occurrence = seen.get(check_id, 0)
+        seen[check_id] = occurrence + 1
+        arrived.setdefault((check_id, occurrence), item)
+    hidden_total = sum(1 for r in records if r["hidden"])
+    hidden_index = 0
+    wanted: dict[int, int] = {}
+    for record in records:
+        occurrence = wanted.get(record["check"], 0)
+        wanted[record["check"]] = occurrence + 1
+        if record["hidden"]:
+            hidden_index += 1
+        item = arrived.get((record["check"], occurrence))
+        what = record["args"].get("what") or f"the condition on line {record.get('line', '?')} of the test cell"
+        if item is None:
+            if record["hidden"]:
+                reason = f"; your code raised {kernel_error.split(':', 1)[0]}" if kernel_error else ""
+                message = f"hidden test {hidden_index} of {hidden_total} did not run: {what}{reason}"
+            else:
+                reason = f": {kernel_error}" if kernel_error else " (the cell stopped before it)"
+                message = f"{what}: did not run{reason}"
+            return Verdict(False, message, record["check"])
+        try:
+            value = item["value"]
+            if record["kind"] == "check_true":
+                extra = item.get("extra") or []
+                record = {**record, "message_sent": extra[0] if extra and isinstance(extra[0], str) else ""}
+            _judge_one(record, value, list(earlier_cells))
+        except checks.CheckFailed as failure:
+            if record["hidden"]:
+                hint = record["args"].get("hint", "")
+                shown = what if record["kind"] != "check_true" else "a hidden condition is not met"
+                message = f"hidden test {hidden_index} of {hidden_total} failed: {shown}" + (f". Hint: {hint}" if hint else "")
+            else:
+                message = str(failure)[:4000]
+            return Verdict(False, message, len(records))
+    return Verdict(True, f"{exercise}: all {len(records)} checks passed ({hidden_total} of them hidden)", len(records))
