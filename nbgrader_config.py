@@ -38,16 +38,18 @@ c.ExecutePreprocessor.kernel_name = "python3"
 # cells only send the student's values out of that kernel, and the grader compares them with the reference
 # solution's expected values in this process; a crashed or hung kernel is replaced and grading goes on.
 # See grading/. Set SandboxedExecute.sandbox = "require" to refuse grading without the sandbox.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
 )
 
 from grading.execute import SandboxedExecute  # noqa: E402
+from grading.feedback import HideHiddenTests  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
@@ -69,3 +71,6 @@ c.OverwriteCells.add_missing_cells = True
 # Keep autograded notebooks small even when a submission prints without end.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
+
+# Feedback pages show hidden tests only by their verdict: their code is removed before the page is made.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]

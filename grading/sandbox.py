@@ -88,6 +88,7 @@ class SandboxPolicy:
         # ipykernel polls its parent by pid, which means nothing inside a new pid namespace
         args += ["--unsetenv", "JPY_PARENT_PID"]
         args += ["--setenv", "MPLCONFIGDIR", str(self.sockets / "mpl"), "--setenv", "TMPDIR", str(self.sockets / "tmp")]
+        args += ["--setenv", "IPYTHONDIR", str(self.sockets / "ipython")]  # nothing of IPython lands in the submission
         # prlimit (util-linux) sets the limits on the kernel, and everything it starts inherits them
         limits = [
             shutil.which("prlimit") or "prlimit",
@@ -106,6 +107,6 @@ def hidden_folders(course_root: Path) -> tuple[Path, ...]:
 
 def prepare_sockets(folder: Path) -> None:
     """Create the sub-folders the sandboxed kernel writes its caches and temporary files to."""
-    for sub in ("mpl", "tmp"):
+    for sub in ("mpl", "tmp", "ipython"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)

@@ -66,6 +66,24 @@ def graded_cells(lesson: str) -> Cells:
     return Cells(answers, tests, written)
 
 
+def hidden_test_lines(lesson: str) -> list[str]:
+    """Every line of the lesson's hidden tests that a student never sees (not in any cell of the student
+    notebook, nor in an answer they would write), stripped; the markers themselves excluded."""
+    source = read(source_notebook(lesson))
+    answers = [c.source for c in source.cells if nbgrader_meta(c).get("solution")]
+    visible = "\n".join([*(c.source for c in read(NOTEBOOKS / lesson / f"{lesson}.ipynb").cells), *answers])
+    lines, inside = [], False
+    for cell in source.cells:
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) >= 12 and line.strip() not in visible:
+                lines.append(line.strip())
+    return lines
+
+
 def wrong_answers(lesson: str) -> dict[str, dict]:
     """The plausible wrong answer kept for each exercise: ``{answer grade_id: {"source", "fails"}}``."""
     path = WRONG_ANSWERS / f"{lesson}.toml"

@@ -128,9 +128,26 @@ class LessonRoundTrip:
             text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
             for cell in entry["fails"]:
                 assert cell in text, f"feedback of wrong-{answer} does not mention {cell}"
-            assert re.search(r"expected .+, got ", text), f"feedback of wrong-{answer} never says what was expected and what came back"
+            assert re.search(r"expected .+, got |hidden test \d+ of \d+ (failed|did not run)", text), (
+                f"feedback of wrong-{answer} never says what was expected and what came back, nor which hidden test failed")
         solution_page = (root / ".grading" / "feedback" / "solution" / lesson / f"{lesson}.html").read_text()
         assert "most recent call last" not in solution_page, "the solution's feedback shows an error"
+        assert "CheckFailed" not in solution_page, "the solution's feedback shows a failed check"
+
+    def test_feedback_never_shows_a_hidden_test(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        root = result["root"]
+        course.nbgrader(root, "generate_feedback", lesson, "--force")
+        secret = course.hidden_test_lines(lesson)
+        assert secret, f"{lesson} has no hidden test lines to look for"
+        pages = sorted((root / ".grading" / "feedback").glob(f"*/{lesson}/*.html"))
+        assert len(pages) == len(result["scores"]), f"feedback pages: {pages}"
+        for page in pages:
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+            shown = [line for line in secret if line in text]
+            assert not shown, f"{page.parent.parent.name}'s feedback shows hidden test lines: {shown[:5]}"
+            assert "HIDDEN TESTS" not in text, f"{page.parent.parent.name}'s feedback shows the hidden-test markers"
 
     def test_export_gives_every_students_grade(self, tmp_path_factory):
         lesson = self.lesson
