@@ -64,6 +64,8 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
                 raise ValueError("no cells")
         except (ValueError, UnicodeDecodeError) as error:
             problems.append(f"corrupt notebook {name}: not a valid notebook ({str(error)[:80]})")
+        except OSError as error:
+            problems.append(f"unreadable notebook {name}: {error.strerror or error} (expected a notebook file)")
     for name in present:
         if name not in expected:
             problems.append(f"extra notebook {name} (not graded)")
@@ -109,6 +111,10 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
     from traitlets.config import Config, PyFileConfigLoader
 
     course = (course or Path.cwd()).resolve()
+    # nbgrader's gradebook runs `alembic` from the environment's scripts, activated or not
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"
     config_path = course / "nbgrader_config.py"
     if not config_path.exists():
         raise FileNotFoundError(f"no nbgrader_config.py in {course}: run this from the course folder or pass --course")
@@ -124,6 +130,15 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
     expected = sorted(p.name for p in release.glob("*.ipynb"))
     if not expected:
         raise FileNotFoundError(f"{release} holds no notebooks: run `nbgrader generate_assignment {lesson}` first")
+
+    # The reference records are built once here, not by the first workers at the same time
+    execute = config.get("SandboxedExecute", {})
+    if execute.get("source_directory"):
+        from .reference import load_reference
+
+        default = Path(coursedir.root) / ".grading" / "reference"
+        load_reference(Path(execute.source_directory) / lesson / f"{expected[0]}",
+                       Path(execute.get("reference_directory") or default))
 
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
     reports = {s: StudentReport(s, files=check_files(submissions / s / lesson, lesson, expected)) for s in students}

@@ -219,6 +219,9 @@ class SandboxedExecute(Execute):
             except plain.PlainDataError as error:
                 rejected.append(str(error))
                 continue
+            except Exception as error:  # whatever arrives, it never stops the grading of the notebook
+                rejected.append(f"{type(error).__name__}: {str(error)[:200]}")
+                continue
             if item["check"] >= 0:
                 sent.append(item)
         earlier = [c.source for c in self._cells_before(cell_index)]

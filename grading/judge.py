@@ -10,7 +10,7 @@ only which hidden test failed, its description and its hint: never its code or i
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,8 +28,6 @@ class Verdict:
 
     passed: bool
     message: str
-    checked: int = 0
-    failures: list[str] = field(default_factory=list)
 
 
 def _as_checkable(value: Any) -> Any:
@@ -74,7 +72,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         expected = args["expected"]
         if not set(type_names(sent)) & set(expected):
             names = " or ".join(name.rsplit(".", 1)[-1] for name in expected)
-            shown = sent if isinstance(sent, (Opaque, TensorData)) else repr(sent)[:200]
+            shown = sent if isinstance(sent, (Opaque, TensorData)) else checks._show(sent)
             got = type_names(sent)[0].rsplit(".", 1)[-1]
             raise checks.CheckFailed(f"{what}: expected a {names}, got {got}: {shown}")
     elif kind == "check_true":
@@ -138,7 +136,7 @@ def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_e
             else:
                 reason = f": {kernel_error}" if kernel_error else " (the cell stopped before it)"
                 message = f"{what}: did not run{reason}"
-            return Verdict(False, message, record["check"])
+            return Verdict(False, message)
         try:
             value = item["value"]
             if record["kind"] == "check_true":
@@ -152,5 +150,5 @@ def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_e
                 message = f"hidden test {hidden_index} of {hidden_total} failed: {shown}" + (f". Hint: {hint}" if hint else "")
             else:
                 message = str(failure)[:4000]
-            return Verdict(False, message, len(records))
-    return Verdict(True, f"{exercise}: all {len(records)} checks passed ({hidden_total} of them hidden)", len(records))
+            return Verdict(False, message)
+    return Verdict(True, f"{exercise}: all {len(records)} checks passed ({hidden_total} of them hidden)")

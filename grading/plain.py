@@ -50,7 +50,7 @@ class TensorData:
 
     @property
     def mro(self) -> list[str]:
-        return [self.type_name, "torch._C.TensorBase", "builtins.object"]
+        return list(dict.fromkeys([self.type_name, "torch.Tensor", "torch._C.TensorBase", "builtins.object"]))
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def __course_probe_setup__():
         if v is None or t is bool or t is str:
             return v
         if t is int:
-            return v if -2**63 <= v < 2**63 else {"$float": repr(float(v))}
+            return v if -2**63 <= v < 2**63 else {"$int": str(v)}
         if t is float:
             return v if _math.isfinite(v) else {"$float": repr(v)}
         if t is list:
@@ -94,7 +94,7 @@ def __course_probe_setup__():
             return {"$dict": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v.items()]}
         np = _sys.modules.get("numpy")
         if np is not None and t is np.ndarray and v.dtype.kind in "biuf":
-            a = np.ascontiguousarray(v)
+            a = np.array(v, copy=True, order="C")  # keeps a 0-d array 0-d
             return {"$ndarray": {"dtype": a.dtype.str, "shape": list(a.shape), "b64": _b64.b64encode(a.tobytes()).decode()}}
         if np is not None and isinstance(v, np.generic) and t.__module__ == "numpy" and v.dtype.kind in "biuf":
             return {"$npscalar": {"dtype": v.dtype.str, "b64": _b64.b64encode(v.tobytes()).decode()}}
@@ -182,6 +182,10 @@ def _decode(node: Any, depth: int, limits: Limits, budget: list[int]) -> Any:
     if not isinstance(node, dict) or len(node) != 1:
         raise PlainDataError(f"unexpected JSON object with keys {sorted(node)[:5] if isinstance(node, dict) else node!r}")
     (tag, body), = node.items()
+    if tag == "$int":
+        if not isinstance(body, str) or len(body) > 400 or not body.lstrip("-").isdigit():
+            raise PlainDataError("$int must hold the digits of an integer (at most 400)")
+        return int(body)
     if tag == "$float":
         if body not in ("nan", "inf", "-inf") and not _is_number_text(body):
             raise PlainDataError(f"$float holds {body!r}")
@@ -198,7 +202,10 @@ def _decode(node: Any, depth: int, limits: Limits, budget: list[int]) -> Any:
             key = _decode(key, depth + 1, limits, budget)
             if not isinstance(key, (str, int, float, bool, tuple)) and key is not None:
                 raise PlainDataError(f"a dict key must be a plain value, got {type(key).__name__}")
-            result[key] = _decode(value, depth + 1, limits, budget)
+            try:
+                result[key] = _decode(value, depth + 1, limits, budget)
+            except TypeError:
+                raise PlainDataError("a dict key must be hashable plain data") from None
         return result
     if tag == "$ndarray":
         return _array(body, limits, budget)
@@ -231,7 +238,7 @@ def _array(body: Any, limits: Limits, budget: list[int]) -> np.ndarray:
     if dtype.kind not in _NUMERIC_KINDS or dtype.itemsize > 8:
         raise PlainDataError(f"dtype {dtype} is not numeric")
     shape = body["shape"]
-    if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+    if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and 0 <= n < 2**31 for n in shape):
         raise PlainDataError(f"bad shape {_short(repr(shape), 80)}")
     entries = math.prod(shape)
     budget[1] -= entries
@@ -243,7 +250,10 @@ def _array(body: Any, limits: Limits, budget: list[int]) -> np.ndarray:
         raise PlainDataError("array data is not base64") from None
     if len(raw) != entries * dtype.itemsize:
         raise PlainDataError(f"array data has {len(raw)} bytes, shape {tuple(shape)} of {dtype} needs {entries * dtype.itemsize}")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    try:
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    except ValueError as error:
+        raise PlainDataError(f"array data does not fit shape {tuple(shape)}: {error}") from None
 
 
 def _is_number_text(text: Any) -> bool:

@@ -95,6 +95,13 @@ def check_calls(source: str) -> list[Check]:
                 if _is_check(node):
                     raise TestCellError(f"line {node.lineno}: `{node.func.id}` is called inside a function defined in the "
                                         "test cell; call checks in the cell itself (a loop is fine)")
+    calls = {id(n.func) for n in ast.walk(tree) if _is_check(n)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in CHECKS and id(node) not in calls:
+            raise TestCellError(f"line {node.lineno}: `{node.id}` is used other than by calling it by name; "
+                                f"call `{node.id}(...)` directly so that the grader can find it")
+        if isinstance(node, ast.Attribute) and node.attr in CHECKS:
+            raise TestCellError(f"line {node.lineno}: call `{node.attr}(...)` by its plain name, imported from helpers.checks")
     hidden = hidden_lines(source)
     checks = []
     for index, node in enumerate(_check_nodes(tree)):
@@ -153,6 +160,22 @@ def _target_names(target: ast.AST) -> set[str]:
         return _target_names(target.value)
     root = _root(target)
     return {root} if root else set()
+
+
+#: Calls that draw from or reset a random generator: a statement making one changes what later draws give.
+_RANDOM_CALLS = {"rand", "randn", "randint", "randperm", "normal", "uniform", "manual_seed", "seed", "shuffle",
+                 "permutation", "choice", "bernoulli", "multinomial", "random", "integers", "standard_normal",
+                 "rand_like", "randn_like", "randint_like", "dropout"}
+
+
+def _dotted(node: ast.AST) -> list[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return parts[::-1]
 
 
 class _Slicer:
@@ -233,9 +256,26 @@ class _Slicer:
             self.needed |= self._actual_reads(stmt)  # e.g. `x = check_shape(...)`: the rest of it runs too
             return True
         bound, always = self._effects(stmt)
-        if always or bound & self.needed:
+        if always or bound & self.needed or self._changes_state(stmt):
             self.needed |= _reads(stmt)
             return True
+        return False
+
+    def _changes_state(self, stmt: ast.stmt) -> bool:
+        """Whether ``stmt`` calls a method of an object the probe needs (``_rng.normal()``), draws random
+        numbers from a module (``torch.randn``, ``np.random.normal``) or builds a layer (which draws its
+        initial weights): leaving it out would change the inputs the probe makes after it."""
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call):
+                continue
+            path = _dotted(node.func)
+            if not path:
+                continue
+            if len(path) > 1 and path[0] in self.needed and path[0] not in self.modules and path[-1] in _RANDOM_CALLS:
+                return True
+            if path[0] in self.modules and len(path) > 1 and (path[-1] in _RANDOM_CALLS or "random" in path[1:-1]
+                                                              or (path[-2:-1] == ["nn"] or path[0] == "nn") and path[-1][:1].isupper()):
+                return True
         return False
 
     def _actual_reads(self, node: ast.AST) -> set[str]:
@@ -347,7 +387,7 @@ def leaks(source: str, modules: set[str] | frozenset[str] = frozenset()) -> list
         expected |= set().union(*(_reads(k.value) for k in node.keywords if k.arg != "hint")) if node.keywords else set()
     inputs = set()  # names handed to a function by name (the student's, or the test's own): inputs, not answers
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in CHECKS:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in set(CHECKS) | _BUILTINS:
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 inputs |= _reads(arg)
     suspects = expected - actual - inputs
@@ -359,6 +399,8 @@ def leaks(source: str, modules: set[str] | frozenset[str] = frozenset()) -> list
                 continue
             if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)):
                 header = _reads(stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else _Slicer._header(stmt)) & suspects
+                if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                    header |= _target_names(stmt.target) & suspects  # the loop hands expected values to the probe
                 if header:
                     found.append(f"line {stmt.lineno}: the probe needs {sorted(header)} (read by this statement's header), "
                                  "which only expected values should read")

@@ -1,0 +1,332 @@
+"""grading.classgrade: the checks made around ``nbgrader autograde`` when a whole class is graded.
+
+Without running nbgrader: a student's submitted files are checked by name and content (missing, corrupt,
+extra, wrongly named notebooks); the markers the hardened Execute step writes into autograded notebooks
+become the report's problems; reports, ``summary.csv`` and the summary table are written from
+:class:`StudentReport` objects; the command line's exit code says whether everyone was graded.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grading import classgrade
+from grading.classgrade import PROBLEMS, StudentReport, check_files, problems_in_graded, summary_table, write_reports
+
+LESSON = "01_gradient_descent"
+NOTEBOOK = f"{LESSON}.ipynb"
+
+
+def notebook(cells: list[dict] | None = None) -> str:
+    return json.dumps({"cells": cells or [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def code_cell(*outputs: dict) -> dict:
+    return {"cell_type": "code", "source": "", "metadata": {}, "execution_count": 1, "outputs": list(outputs)}
+
+
+def error(ename: str, evalue: str) -> dict:
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+def stream(text: str | list[str]) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    path = tmp_path / "submitted" / "alice" / LESSON
+    path.mkdir(parents=True)
+    return path
+
+
+# ---- check_files ----------------------------------------------------------------------------------------
+def test_a_complete_submission_has_no_file_problems(folder):
+    (folder / NOTEBOOK).write_text(notebook())
+    (folder / "notes.txt").write_text("not a notebook, not a problem")
+    assert check_files(folder, LESSON, [NOTEBOOK]) == []
+
+
+def test_a_missing_notebook_is_reported(folder):
+    assert check_files(folder, LESSON, [NOTEBOOK]) == [f"missing notebook {NOTEBOOK}"]
+
+
+def test_a_missing_folder_reports_every_notebook_missing(tmp_path):
+    assert check_files(tmp_path / "nobody", LESSON, ["a.ipynb", "b.ipynb"]) == ["missing notebook a.ipynb", "missing notebook b.ipynb"]
+
+
+def test_a_wrongly_named_notebook_is_reported_as_missing_with_what_was_found_and_as_extra(folder):
+    (folder / f"{LESSON} (1).ipynb").write_text(notebook())
+    assert check_files(folder, LESSON, [NOTEBOOK]) == [
+        f"missing notebook {NOTEBOOK} (found {LESSON} (1).ipynb)",
+        f"extra notebook {LESSON} (1).ipynb (not graded)",
+    ]
+
+
+def test_an_extra_notebook_is_reported_as_not_graded(folder):
+    (folder / NOTEBOOK).write_text(notebook())
+    (folder / "scratch.ipynb").write_text(notebook())
+    assert check_files(folder, LESSON, [NOTEBOOK]) == ["extra notebook scratch.ipynb (not graded)"]
+
+
+@pytest.mark.parametrize(("content", "detail"), [
+    (b"", "Expecting value"),
+    (b'{"cells": [', "Expecting"),
+    (b"[1, 2, 3]", "no cells"),
+    (b'{"metadata": {}}', "no cells"),
+    (b"\xff\xfe not utf-8", "codec can't decode"),
+], ids=["empty", "truncated", "a list", "no cells", "not utf-8"])
+def test_a_corrupt_notebook_is_reported_with_the_reason(folder, content, detail):
+    (folder / NOTEBOOK).write_bytes(content)
+    problems = check_files(folder, LESSON, [NOTEBOOK])
+    assert len(problems) == 1
+    assert problems[0].startswith(f"corrupt notebook {NOTEBOOK}: not a valid notebook (") and detail in problems[0]
+
+
+def test_the_reason_for_a_corrupt_notebook_is_kept_short(folder):
+    (folder / NOTEBOOK).write_text("{" + "x" * 5000)
+    (problem,) = check_files(folder, LESSON, [NOTEBOOK])
+    assert len(problem) < len(f"corrupt notebook {NOTEBOOK}: not a valid notebook ()") + 81
+
+
+def test_problems_of_several_notebooks_are_all_reported(folder):
+    (folder / "a.ipynb").write_text("not json")
+    (folder / "c.ipynb").write_text(notebook())
+    problems = check_files(folder, LESSON, ["a.ipynb", "b.ipynb"])
+    assert [p.split(" (")[0].split(":")[0] for p in problems] == ["corrupt notebook a.ipynb", "missing notebook b.ipynb",
+                                                                   "extra notebook c.ipynb"]
+
+
+def test_a_folder_named_like_the_notebook_is_reported_not_raised(folder):
+    (folder / NOTEBOOK).mkdir()
+    problems = check_files(folder, LESSON, [NOTEBOOK])
+    assert len(problems) == 1 and NOTEBOOK in problems[0]
+
+
+# ---- problems recorded in autograded notebooks -----------------------------------------------------------
+MARKED = {
+    "rejected data": (stream("[the grader rejected data sent by this cell: unknown tag '$set']\n"),
+                      PROBLEMS["the grader rejected data"], ""),
+    "kernel restarted": (error("KernelRestarted", "the kernel died while running this cell; the grader started a new kernel"),
+                         PROBLEMS["KernelRestarted"], "the kernel died while running this cell; the grader started a new kernel"),
+    "cell timeout": (error("CellTimeoutError", "A cell timed out while it was being executed, after 60 seconds."),
+                     PROBLEMS["CellTimeoutError"], "A cell timed out while it was being executed, after 60 seconds."),
+    "output flood": (stream(["\n[the grader dropped this ", "cell's output after 2000000 bytes]\n"]),
+                     PROBLEMS["dropped this cell's output"], ""),
+}
+
+
+@pytest.mark.parametrize(("output", "meaning", "detail"), MARKED.values(), ids=MARKED.keys())
+def test_each_marker_in_an_autograded_notebook_becomes_a_problem(tmp_path, output, meaning, detail):
+    (tmp_path / NOTEBOOK).write_text(notebook([code_cell(), code_cell(stream("fine\n"), output)]))
+    expected = f"{NOTEBOOK} cell 1: {meaning}" + (f" ({detail})" if detail else "")
+    assert problems_in_graded(tmp_path) == [expected]
+
+
+def test_a_notebook_without_markers_has_no_problems(tmp_path):
+    cells = [code_cell(stream("predict: all 4 checks passed (2 of them hidden)\n")),
+             code_cell(error("CheckFailed", "f(1): expected 3.0, got 2.0")), {"cell_type": "markdown", "source": "", "metadata": {}}]
+    (tmp_path / NOTEBOOK).write_text(notebook(cells))
+    assert problems_in_graded(tmp_path) == []
+
+
+def test_problems_are_listed_by_notebook_then_cell(tmp_path):
+    (tmp_path / "b.ipynb").write_text(notebook([code_cell(error("KernelRestarted", "died"))]))
+    (tmp_path / "a.ipynb").write_text(notebook([code_cell(), code_cell(), code_cell(error("CellTimeoutError", "slow"),
+                                                                                    stream("[the grader rejected data: x]"))]))
+    assert problems_in_graded(tmp_path) == [
+        f"a.ipynb cell 2: {PROBLEMS['CellTimeoutError']} (slow)",
+        f"a.ipynb cell 2: {PROBLEMS['the grader rejected data']}",
+        f"b.ipynb cell 0: {PROBLEMS['KernelRestarted']} (died)",
+    ]
+
+
+def test_a_long_error_value_is_cut_in_the_problem(tmp_path):
+    (tmp_path / NOTEBOOK).write_text(notebook([code_cell(error("KernelRestarted", "x" * 1000))]))
+    (problem,) = problems_in_graded(tmp_path)
+    assert problem.endswith("(" + "x" * 200 + ")")
+
+
+def test_unreadable_autograded_notebooks_and_missing_folders_give_no_problems(tmp_path):
+    (tmp_path / "broken.ipynb").write_text("{")
+    assert problems_in_graded(tmp_path) == []
+    assert problems_in_graded(tmp_path / "not-graded") == []
+
+
+# ---- reports ----------------------------------------------------------------------------------------------
+REPORTS = [
+    StudentReport("alice", graded=True, score=7.0, max_score=10.0, seconds=12.34),
+    StudentReport("bob", files=["missing notebook 01.ipynb"], problems=["grading failed: exit code 1"], seconds=0.04),
+    StudentReport("carol", problems=[f"01.ipynb cell 3: {PROBLEMS['KernelRestarted']}"], graded=True, score=2.5, max_score=10.0),
+]
+
+
+@pytest.mark.parametrize(("report", "status"), [
+    (StudentReport("a", graded=True), "ok"),
+    (StudentReport("a", graded=True, files=["extra notebook x.ipynb (not graded)"]), "problems"),
+    (StudentReport("a", graded=True, problems=["a problem"]), "problems"),
+    (StudentReport("a"), "NOT GRADED"),
+    (StudentReport("a", problems=["grading failed"]), "NOT GRADED"),
+], ids=["ok", "file problem", "grading problem", "not graded", "failed"])
+def test_a_reports_status(report, status):
+    assert report.status == status
+
+
+def test_write_reports_writes_one_text_file_per_student(tmp_path):
+    folder = write_reports(tmp_path / "reports" / LESSON, REPORTS)
+    assert folder == tmp_path / "reports" / LESSON
+    assert sorted(p.name for p in folder.iterdir()) == ["alice.txt", "bob.txt", "carol.txt", "summary.csv"]
+    assert (folder / "alice.txt").read_text() == "student: alice\nstatus: ok\ncode score: 7.0 / 10.0\n"
+    assert (folder / "bob.txt").read_text() == ("student: bob\nstatus: NOT GRADED\ncode score: None / None\n"
+                                                "file problem: missing notebook 01.ipynb\ngrading problem: grading failed: exit code 1\n")
+
+
+def test_write_reports_writes_a_summary_table(tmp_path):
+    folder = write_reports(tmp_path, REPORTS)
+    with (folder / "summary.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["student", "status", "code_score", "max_code_score", "seconds", "problems"],
+        ["alice", "ok", "7.0", "10.0", "12.3", ""],
+        ["bob", "NOT GRADED", "", "", "0.0", "missing notebook 01.ipynb | grading failed: exit code 1"],
+        ["carol", "problems", "2.5", "10.0", "0.0", f"01.ipynb cell 3: {PROBLEMS['KernelRestarted']}"],
+    ]
+
+
+def test_write_reports_replaces_earlier_reports(tmp_path):
+    write_reports(tmp_path, [StudentReport("alice", problems=["old"])])
+    write_reports(tmp_path, [StudentReport("alice", graded=True, score=1.0, max_score=1.0)])
+    assert "old" not in (tmp_path / "alice.txt").read_text() and "old" not in (tmp_path / "summary.csv").read_text()
+
+
+def test_the_summary_table_has_a_row_per_student(tmp_path):
+    lines = summary_table(REPORTS).splitlines()
+    assert lines[0].split() == ["student", "status", "score", "problems"]
+    assert lines[1].split() == ["alice", "ok", "7/10"]
+    assert lines[2].split()[:4] == ["bob", "NOT", "GRADED", "-"]
+    assert lines[2].endswith("missing notebook 01.ipynb; grading failed: exit code 1")
+    assert lines[3].split()[:3] == ["carol", "problems", "2.5/10"]
+
+
+def test_the_summary_table_cuts_long_problem_lists():
+    line = summary_table([StudentReport("dave", problems=["p" * 500])]).splitlines()[1]
+    assert line.endswith("p" * 160) and "p" * 161 not in line
+
+
+# ---- the command line -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("reports", "code"), [([REPORTS[0], REPORTS[2]], 0), (REPORTS, 1)], ids=["all graded", "one not graded"])
+def test_main_prints_the_table_and_exits_non_zero_unless_everyone_was_graded(monkeypatch, capsys, reports, code):
+    calls = []
+
+    def fake_grade_class(lesson, submissions, jobs, course, extra_args):
+        calls.append((lesson, submissions, jobs, course, extra_args))
+        return reports
+
+    monkeypatch.setattr(classgrade, "grade_class", fake_grade_class)
+    assert classgrade.main([LESSON, "-j", "3", "--submissions", "/x/collected", "--ExecutePreprocessor.timeout=5"]) == code
+    assert calls == [(LESSON, Path("/x/collected"), 3, None, ["--ExecutePreprocessor.timeout=5"])]
+    assert capsys.readouterr().out == summary_table(reports) + "\n"
+
+
+def test_grade_class_needs_the_course_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no nbgrader_config.py in"):
+        classgrade.grade_class(LESSON, course=tmp_path, progress=False)
+
+
+# ---- grade_class around a stand-in for `nbgrader autograde` ---------------------------------------------
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A course folder laid out as the course's nbgrader_config.py lays it out, with a released lesson."""
+    root = tmp_path / "course"
+    (root / "notebooks" / LESSON).mkdir(parents=True)
+    (root / "notebooks" / LESSON / NOTEBOOK).write_text(notebook())
+    (root / ".grading").mkdir()
+    (root / "nbgrader_config.py").write_text(
+        "import os\n"
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        "c.CourseDirectory.release_directory = 'notebooks'\n"
+        "c.CourseDirectory.submitted_directory = os.path.join('.grading', 'submitted')\n"
+        "c.CourseDirectory.autograded_directory = os.path.join('.grading', 'autograded')\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///' + {str(root / '.grading' / 'gradebook.db')!r}\n"
+    )
+    return root
+
+
+@pytest.fixture
+def collected(tmp_path) -> Path:
+    """An external collection: alice complete, bob without the lesson, carol with a corrupt notebook and an extra one."""
+    root = tmp_path / "collected"
+    (root / "alice" / LESSON).mkdir(parents=True)
+    (root / "alice" / LESSON / NOTEBOOK).write_text(notebook())
+    (root / "bob" / "other_lesson").mkdir(parents=True)
+    (root / "carol" / LESSON).mkdir(parents=True)
+    (root / "carol" / LESSON / NOTEBOOK).write_text("{")
+    (root / "carol" / LESSON / "copy.ipynb").write_text(notebook())
+    (root / "not-a-student.txt").write_text("ignored")
+    return root
+
+
+@pytest.fixture
+def autograde(course, monkeypatch) -> list:
+    """Stand in for `nbgrader autograde`: alice's run leaves a notebook with a crash marker, carol's run fails."""
+    commands = []
+    real_run = subprocess.run
+
+    def fake_run(command, *args, **kwargs):
+        if list(command[1:4]) != ["-m", "nbgrader", "autograde"]:
+            return real_run(command, *args, **kwargs)  # subprocess.run is shared: leave other callers alone
+        student = command[command.index("--student") + 1]
+        commands.append((list(command[1:]), Path(kwargs["cwd"]), kwargs["env"]["PATH"]))
+        if student == "carol":
+            return subprocess.CompletedProcess(command, 1, "", "[AutogradeApp | ERROR] cannot read the notebook\nTraceback\n")
+        graded = course / ".grading" / "autograded" / student / LESSON
+        graded.mkdir(parents=True)
+        graded.joinpath(NOTEBOOK).write_text(notebook([code_cell(error("KernelRestarted", "died"))]))
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(classgrade.subprocess, "run", fake_run)
+    return commands
+
+
+def test_grade_class_checks_files_grades_each_student_and_reports(course, collected, autograde, monkeypatch):
+    # nbgrader's gradebook runs `alembic`, which lives beside this Python (as when the environment is activated)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, extra_args=["--x"], progress=False)
+
+    assert [r.student for r in reports] == ["alice", "bob", "carol"]
+    alice, bob, carol = reports
+    assert (alice.graded, alice.files, alice.problems) == (True, [], [f"{NOTEBOOK} cell 0: {PROBLEMS['KernelRestarted']} (died)"])
+    assert not bob.graded and bob.files == [f"missing notebook {NOTEBOOK}", f"no {LESSON} folder in {collected / 'bob'}"]
+    assert not carol.graded and carol.problems == ["grading failed: [AutogradeApp | ERROR] cannot read the notebook"]
+    assert carol.files[0].startswith(f"corrupt notebook {NOTEBOOK}") and carol.files[1] == "extra notebook copy.ipynb (not graded)"
+    assert sorted(c[0][c[0].index("--student") + 1] for c in autograde) == ["alice", "carol"]
+    assert all(c[0][:4] == ["-m", "nbgrader", "autograde", LESSON] and c[0][-2:] == ["--force", "--x"] for c in autograde)
+    assert all(c[1] == course and c[2].startswith(str(Path(sys.executable).parent)) for c in autograde)
+    assert (alice.score, alice.max_score) == (None, None), "no scores in an empty gradebook"
+    assert (course / ".grading" / "submitted" / "alice" / LESSON / NOTEBOOK).exists(), "the collection is copied into the course"
+    assert sorted(p.name for p in (course / ".grading" / "reports" / LESSON).iterdir()) == [
+        "alice.txt", "bob.txt", "carol.txt", "summary.csv"]
+
+
+def test_grade_class_needs_a_released_lesson(course, collected):
+    with pytest.raises(FileNotFoundError, match=r"holds no notebooks: run `nbgrader generate_assignment other` first"):
+        classgrade.grade_class("other", submissions=collected, course=course, progress=False)
+
+
+def test_grade_class_needs_the_submissions_folder(course, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no submissions folder"):
+        classgrade.grade_class(LESSON, submissions=tmp_path / "nowhere", course=course, progress=False)
+
+
+def test_grade_class_reads_scores_without_the_environment_on_path(course, collected, autograde, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, progress=False)
+    assert [r.student for r in reports] == ["alice", "bob", "carol"]

@@ -1,0 +1,300 @@
+"""grading.sandbox: the bubblewrap command line every graded kernel runs under, and one real run of it.
+
+The command built by :meth:`SandboxPolicy.wrap` is read argument by argument: the course root is replaced by
+an empty tmpfs and remounted read-only, the submission folder is bound writable, helpers, data and the Python
+environment are shown read-only, the namespaces are unshared, and prlimit sets the limits right before the
+command. Where bubblewrap works, a real sandboxed ``python -c`` checks the same promises from the inside.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grading import sandbox as sb
+from grading.sandbox import SandboxPolicy, sandbox_status
+
+
+def make_layout(root: Path) -> dict:
+    """A course root with a secret, a submission inside it, and a sockets folder outside it."""
+    course = root / "course"
+    submission = course / "autograded" / "student" / "lesson"
+    submission.mkdir(parents=True)
+    (course / "gradebook.db").write_text("secret grades")
+    sockets = root / "sockets"
+    sb.prepare_sockets(sockets)
+    return {"course": course, "submission": submission, "sockets": sockets}
+
+
+def make_policy(layout: dict) -> SandboxPolicy:
+    return SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"], hidden=(layout["course"], sb.REPO_DIR),
+                         memory_mb=1024, cpu_seconds=90, file_mb=32, bwrap="/usr/bin/bwrap")
+
+
+@pytest.fixture
+def layout(tmp_path):
+    return make_layout(tmp_path)
+
+
+@pytest.fixture
+def policy(layout):
+    return make_policy(layout)
+
+
+COMMAND = ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "/tmp/kernel.json"]
+
+
+def after(args: list[str], flag: str, count: int = 1) -> list:
+    """The values following each occurrence of ``flag`` (one value, or a tuple of ``count``)."""
+    found = []
+    for index, arg in enumerate(args):
+        if arg == flag:
+            values = args[index + 1: index + 1 + count]
+            found.append(values[0] if count == 1 else tuple(values))
+    return found
+
+
+def position(args: list[str], *sequence: str) -> int:
+    for index in range(len(args)):
+        if args[index: index + len(sequence)] == list(sequence):
+            return index
+    raise AssertionError(f"{sequence} not in the command")
+
+
+def sandbox_part(args: list[str]) -> list[str]:
+    """The bubblewrap arguments, before prlimit."""
+    return args[: next(i for i, a in enumerate(args) if Path(a).name == "prlimit")]
+
+
+def test_the_command_starts_with_bubblewrap_showing_the_system_read_only(policy):
+    args = policy.wrap(COMMAND)
+    assert args[0] == "/usr/bin/bwrap"
+    assert args[1:4] == ["--ro-bind", "/", "/"]
+    assert "/dev" in after(args, "--dev") and "/proc" in after(args, "--proc")
+    assert {"/tmp", "/dev/shm"} <= set(after(args, "--tmpfs"))
+
+
+@pytest.mark.parametrize("flag", ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"])
+def test_namespaces_are_unshared_and_the_sandbox_dies_with_its_parent(policy, flag):
+    assert flag in sandbox_part(policy.wrap(COMMAND))
+
+
+def test_nothing_is_shared_back(policy):
+    assert not [a for a in policy.wrap(COMMAND) if a.startswith("--share")]
+
+
+def test_each_hidden_folder_is_replaced_by_an_empty_tmpfs(policy, layout):
+    args = sandbox_part(policy.wrap(COMMAND))
+    assert {str(layout["course"]), str(sb.REPO_DIR)} <= set(after(args, "--tmpfs"))
+
+
+def test_each_hidden_folder_is_remounted_read_only_after_everything_is_bound(policy, layout):
+    args = sandbox_part(policy.wrap(COMMAND))
+    for folder in (layout["course"], sb.REPO_DIR):
+        remount = position(args, "--remount-ro", str(folder))
+        assert remount > position(args, "--tmpfs", str(folder))
+        assert remount > max(i for i, a in enumerate(args) if a in ("--bind", "--ro-bind"))
+
+
+def test_the_submission_folder_is_bound_writable_and_is_the_working_directory(policy, layout):
+    args = sandbox_part(policy.wrap(COMMAND))
+    submission = str(layout["submission"])
+    assert (submission, submission) in after(args, "--bind", 2)
+    assert after(args, "--chdir") == [submission]
+    assert ("HOME", submission) in after(args, "--setenv", 2)
+    assert position(args, "--bind", submission) > position(args, "--tmpfs", str(layout["course"]))
+
+
+def test_the_sockets_folder_is_bound_writable_and_holds_the_caches(policy, layout):
+    args = sandbox_part(policy.wrap(COMMAND))
+    sockets = str(layout["sockets"])
+    assert (sockets, sockets) in after(args, "--bind", 2)
+    settings = dict(after(args, "--setenv", 2))
+    assert settings["MPLCONFIGDIR"] == str(layout["sockets"] / "mpl") and settings["TMPDIR"] == str(layout["sockets"] / "tmp")
+
+
+def test_helpers_data_and_the_python_environment_are_shown_read_only_inside_the_hidden_course(policy):
+    args = sandbox_part(policy.wrap(COMMAND))
+    shown = after(args, "--ro-bind", 2)
+    for folder in (sb.PACKAGE_DIR, sb.REPO_DIR / "data", Path(sys.prefix)):
+        if folder.exists():
+            assert (str(folder), str(folder)) in shown
+            assert position(args, "--ro-bind", str(folder)) > position(args, "--tmpfs", str(sb.REPO_DIR))
+    assert all(str(source) not in (str(sb.REPO_DIR), "/work") for source, _ in shown)
+
+
+def test_the_default_readable_folders_are_helpers_data_and_sys_prefix(layout):
+    default = SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"])
+    assert default.readable == (sb.PACKAGE_DIR, sb.REPO_DIR / "data", Path(sys.prefix))
+    assert default.memory_mb == 4096 and default.cpu_seconds == 1200 and default.file_mb == 256
+
+
+def test_a_readable_folder_that_does_not_exist_is_not_bound(layout, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    policy = SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"], readable=(missing,))
+    assert str(missing) not in policy.wrap(COMMAND)
+
+
+def test_the_kernel_is_not_told_its_parents_pid(policy):
+    assert "JPY_PARENT_PID" in after(policy.wrap(COMMAND), "--unsetenv")
+
+
+def test_prlimit_sets_the_limits_right_before_the_command(policy):
+    args = policy.wrap(COMMAND)
+    assert args[-len(COMMAND):] == COMMAND
+    start = len(sandbox_part(args))
+    assert Path(args[start]).name == "prlimit"
+    assert args[start + 1: -len(COMMAND)] == [f"--data={1024 * 2**20}", f"--cpu={90}", f"--fsize={32 * 2**20}", "--core=0", "--"]
+
+
+def test_the_limits_follow_the_policy(layout):
+    policy = SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"], memory_mb=7, cpu_seconds=3, file_mb=1)
+    args = policy.wrap(["true"])
+    assert {"--data=7340032", "--cpu=3", "--fsize=1048576", "--core=0"} <= set(args)
+
+
+def test_the_command_is_passed_through_untouched(policy):
+    odd = ["python", "-c", "print('--bind / /')", "--unshare-net", ""]
+    assert policy.wrap(odd)[-len(odd):] == odd
+
+
+# ---- sandbox_status ---------------------------------------------------------------------------------------
+def test_without_bubblewrap_the_status_says_it_is_not_installed(monkeypatch):
+    monkeypatch.setattr(sb.shutil, "which", lambda *args, **kwargs: None)
+    status = sandbox_status()
+    assert not status.available and "bubblewrap is not installed" in status.reason
+
+
+def test_off_linux_the_status_says_so(monkeypatch):
+    monkeypatch.setattr(sb.sys, "platform", "darwin")
+    status = sandbox_status()
+    assert not status.available and status.reason == "bubblewrap only runs on Linux (this is darwin)"
+
+
+def test_a_bubblewrap_that_cannot_start_gives_the_reason(tmp_path):
+    status = sandbox_status(str(tmp_path / "no-such-bwrap"))
+    assert not status.available and status.reason.startswith("bubblewrap failed to start:")
+
+
+def test_a_bubblewrap_that_fails_gives_its_error(tmp_path):
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    status = sandbox_status(str(fake))
+    assert not status.available
+    assert status.reason == "bubblewrap cannot create namespaces here: bwrap: No permissions to create new namespace"
+
+
+# ---- helpers of the Execute step --------------------------------------------------------------------------
+def test_hidden_folders_are_the_resolved_course_root_and_jupyters_runtime_folder(tmp_path, monkeypatch):
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    (tmp_path / "course").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "course")
+    assert sb.hidden_folders(tmp_path / "link") == ((tmp_path / "course").resolve(), runtime.resolve())
+    assert sb.hidden_folders(tmp_path / "missing") == (runtime.resolve(),)
+
+
+def test_prepare_sockets_makes_private_cache_folders(tmp_path):
+    folder = tmp_path / "sockets"
+    sb.prepare_sockets(folder)
+    assert (folder / "mpl").is_dir() and (folder / "tmp").is_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+# ---- one real run -------------------------------------------------------------------------------------------
+INSIDE = r'''
+import json, os, resource, socket, sys
+from pathlib import Path
+course, repo, submission, helpers_file = sys.argv[1:5]
+report = {"course": sorted(os.listdir(course)), "repo": sorted(os.listdir(repo)), "cwd": os.getcwd()}
+for name, path in [("write_course", Path(course) / "planted.txt"), ("write_repo", Path(repo) / "planted.txt"),
+                   ("write_submission", Path(submission) / "answer.txt")]:
+    try:
+        path.write_text("x")
+        report[name] = "ok"
+    except OSError as error:
+        report[name] = error.errno
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3).close()
+    report["network"] = "ok"
+except OSError as error:
+    report["network"] = error.errno
+report["interfaces"] = [name for _, name in socket.if_nameindex()]
+report["helpers"] = Path(helpers_file).read_text()
+report["limits"] = {name: resource.getrlimit(getattr(resource, "RLIMIT_" + name)) for name in ("DATA", "CPU", "FSIZE", "CORE")}
+print(json.dumps(report))
+'''
+
+
+@pytest.fixture(scope="module")
+def bubblewrap():
+    status = sandbox_status()
+    if not status.available:
+        pytest.skip(f"no real sandbox here: {status.reason}")
+    return status
+
+
+@pytest.fixture(scope="module")
+def real(bubblewrap, tmp_path_factory):
+    """One sandboxed run of INSIDE: its report, and the layout and policy it ran with."""
+    layout = make_layout(tmp_path_factory.mktemp("sandbox"))
+    policy = SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"], hidden=(layout["course"], sb.REPO_DIR),
+                           memory_mb=1024, cpu_seconds=90, file_mb=32, bwrap=bubblewrap.reason.removeprefix("bubblewrap at "))
+    helpers_file = sb.PACKAGE_DIR / "checks.py"
+    command = [sys.executable, "-c", INSIDE, str(layout["course"]), str(sb.REPO_DIR), str(layout["submission"]), str(helpers_file)]
+    result = subprocess.run(policy.wrap(command), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return {"report": json.loads(result.stdout), "layout": layout, "policy": policy}
+
+
+@pytest.fixture
+def inside(real):
+    return real["report"]
+
+
+def test_inside_the_hidden_course_root_is_empty_but_for_the_submission(inside, real):
+    layout = real["layout"]
+    assert inside["course"] == [layout["submission"].relative_to(layout["course"]).parts[0]]
+    assert not (layout["course"] / "planted.txt").exists()
+
+
+def test_inside_the_repository_only_the_readable_folders_show(inside):
+    assert set(inside["repo"]) <= {"helpers", "data", ".venv"}
+    assert "helpers" in inside["repo"] and "grading" not in inside["repo"] and "solutions" not in inside["repo"]
+
+
+def test_inside_hidden_folders_cannot_be_written(inside):
+    assert inside["write_course"] == errno.EROFS
+    assert inside["write_repo"] == errno.EROFS
+
+
+def test_inside_the_submission_folder_is_writable_and_the_working_directory(inside, real):
+    layout = real["layout"]
+    assert inside["write_submission"] == "ok" and inside["cwd"] == str(layout["submission"])
+    assert (layout["submission"] / "answer.txt").read_text() == "x"
+
+
+def test_inside_there_is_no_network(inside):
+    assert inside["network"] in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EACCES, errno.EPERM)
+    assert inside["interfaces"] == ["lo"]
+
+
+def test_inside_the_helpers_can_be_read(inside):
+    assert inside["helpers"] == (sb.PACKAGE_DIR / "checks.py").read_text()
+
+
+def test_inside_the_limits_are_those_of_the_policy(inside, real):
+    policy = real["policy"]
+    assert inside["limits"] == {
+        "DATA": [policy.memory_mb * 2**20] * 2,
+        "CPU": [policy.cpu_seconds] * 2,
+        "FSIZE": [policy.file_mb * 2**20] * 2,
+        "CORE": [0, 0],
+    }
