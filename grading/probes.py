@@ -226,7 +226,9 @@ class _Slicer:
                 root = _root(value.func)
                 if root in self.modules or (isinstance(value.func, ast.Name) and root not in _BUILTINS):
                     return set(), True  # a module's function, or a function called for its effect
-                return ({root} if root else set()) | _reads(value), False  # a method may change its object and arguments
+                if root is None:  # `(a * b).sum().backward()`: changes what the expression's graph reaches, taken as nothing
+                    return set(), False
+                return {root} | _reads(value), False  # a method may change its object and arguments
             return _reads(value), False
         if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
             return set(), True
@@ -385,12 +387,26 @@ def leaks(source: str, modules: set[str] | frozenset[str] = frozenset()) -> list
             elif index > 0 and node.func.id != "check_true":
                 expected |= _reads(arg)
         expected |= set().union(*(_reads(k.value) for k in node.keywords if k.arg != "hint")) if node.keywords else set()
-    inputs = set()  # names handed to a function by name (the student's, or the test's own): inputs, not answers
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in set(CHECKS) | _BUILTINS:
-            for arg in [*node.args, *(k.value for k in node.keywords)]:
-                inputs |= _reads(arg)
-    suspects = expected - actual - inputs
+    # Inputs: the names an actual value is computed from, followed back through assignments, loop targets and
+    # definitions (not through calls that change an object: those do not make a value an input).
+    inputs = set(actual)
+    while True:
+        before = len(inputs)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if set().union(*(_target_names(t) for t in targets)) & inputs:
+                    inputs |= _reads(node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and _target_names(node.target) & inputs:
+                inputs |= _reads(node.iter)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in inputs:
+                inputs |= _reads(node)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in set(CHECKS) | _BUILTINS:
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    inputs |= _reads(arg)  # handed to a function by name (the student's, or the test's own)
+        if len(inputs) == before:
+            break
+    suspects = expected - inputs
     found = []
 
     def walk(body: list[ast.stmt]) -> None:

@@ -21,6 +21,8 @@ import re
 import pytest
 
 import course
+from grading import probes
+from grading.reference import lesson_imports, module_names, test_cells
 
 LESSONS = course.lessons()
 _graded: dict[str, dict] = {}
@@ -87,6 +89,19 @@ class LessonRoundTrip:
             assert entry.get("fails"), f"{lesson}/{answer}: list the test cells the wrong answer must fail"
             unknown = set(entry["fails"]) - set(cells.tests)
             assert not unknown, f"{lesson}/{answer}: fails names cells that are not test cells: {sorted(unknown)}"
+
+    def test_test_cells_follow_the_rules_of_the_trusted_comparison(self):
+        nb = course.read(course.source_notebook(self.lesson))
+        modules = module_names(lesson_imports(nb))
+        for grade_id, source in test_cells(nb).items():
+            checks = probes.check_calls(source)  # a check the grader cannot find raises here
+            leaked = probes.leaks(source, modules)
+            assert not leaked, f"{grade_id}: the probe would compute expected values: {leaked}"
+            hidden = [c for c in checks if c.hidden]
+            values = [c for c in hidden if c.kind in ("check_close", "check_equal", "check_shape", "check_finite")]
+            assert values, f"{grade_id}: no hidden check of a value (a hidden test must need the student's numbers)"
+            conditions = [c.line for c in hidden if c.kind == "check_true"]
+            assert not conditions, f"{grade_id}: hidden check_true on lines {conditions}; state it as a value (check_equal)"
 
     def test_the_solution_scores_full_marks(self, tmp_path_factory):
         lesson = self.lesson
