@@ -34,7 +34,7 @@ from traitlets import Enum, Integer, Unicode
 from . import plain, probes
 from . import sandbox as sb
 from .judge import judge_cell
-from .reference import Reference, load_reference, module_names, source_hash
+from .reference import Reference, load_reference, module_names
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -91,7 +91,9 @@ class SandboxedExecute(Execute):
         self._socket_dirs.append(sockets)
         cwd = Path(self.resources.get("metadata", {}).get("path") or ".").resolve()
         hidden = sb.hidden_folders(Path(self.course_root)) if self.course_root else ()
-        hidden = tuple(dict.fromkeys((*hidden, sb.REPO_DIR)))
+        # the course, the instructor's notebooks and the reference records, wherever they are configured to live
+        secrets = [Path(d).resolve() for d in (self.source_directory, self.reference_directory) if d and Path(d).exists()]
+        hidden = tuple(dict.fromkeys((*hidden, sb.REPO_DIR, *secrets)))
         km = SandboxKernelManager(kernel_name="python3", config=self.config, transport="ipc",
                                   connection_file=str(sockets / "kernel.json"), ip=str(sockets / "kernel"))
         # A signal cannot reach into the sandbox's pid namespace; ipykernel interrupts itself on request.
@@ -199,11 +201,14 @@ class SandboxedExecute(Execute):
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         exercise = grade_id.removeprefix("test_")
         stored = self._reference.cells.get(grade_id)
-        if stored is None or stored["source_sha256"] != source_hash(cell.source):
-            raise RuntimeError(f"test cell {grade_id} of {self._reference.lesson} is not the one in the instructor's notebook "
-                               "(the gradebook and solutions/ differ): release the lesson again with "
-                               "`nbgrader generate_assignment` so that both hold the same tests")
-        probe = self._prelude + probes.probe_program(cell.source, self._modules)
+        if stored is None:
+            raise RuntimeError(f"test cell {grade_id} of {self._reference.lesson} is not in the instructor's notebook "
+                               f"(solutions/): release the lesson again with `nbgrader generate_assignment "
+                               f"{self._reference.lesson} --force` so that the gradebook and solutions/ hold the same tests")
+        if stored["source"] not in cell.source:  # nbgrader puts a notice in front of a test cell it restored
+            self.log.warning("Test cell %s differs from solutions/; grading it as solutions/ has it", grade_id)
+        # the tests come from the instructor's notebook, never from the submission
+        probe = self._prelude + probes.probe_program(stored["source"], self._modules)
         self._probe_data = []
         try:
             cell = await self._execute(cell, cell_index, execution_count, store_history, source=probe)
@@ -259,6 +264,18 @@ class SandboxedExecute(Execute):
         for source in self._clean_sources:
             msg_id = await ensure_async(self.kc.execute(source, store_history=False, allow_stdin=False))
             await self.async_wait_for_reply(msg_id)
+
+    def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        """Messages from the student's kernel that are not well formed are dropped, not trusted to nbclient."""
+        if not isinstance(msg, dict) or not isinstance(msg.get("content"), dict) or not isinstance(msg.get("header"), dict) \
+                or not isinstance(msg.get("msg_type", msg["header"].get("msg_type")), str):
+            self.log.warning("Cell %d: dropped a malformed message from the kernel", cell_index)
+            return None
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except (AttributeError, TypeError, KeyError, ValueError, RecursionError) as error:
+            self.log.warning("Cell %d: dropped a message the grader could not read (%s)", cell_index, type(error).__name__)
+            return None
 
     def output(self, outs: list[NotebookNode], msg: dict, display_id: str | None, cell_index: int) -> NotebookNode | None:
         data = msg.get("content", {}).get("data") if msg.get("msg_type") in ("display_data", "update_display_data") else None

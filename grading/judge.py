@@ -39,18 +39,53 @@ def _as_checkable(value: Any) -> Any:
     return value
 
 
+def _top_level_bindings(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    """``(name, node)`` for every name a cell binds outside functions, in order (inside ``if``/``try`` too)."""
+    found = []
+
+    def walk(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.append((node.name, node))
+                continue
+            for target in ([*node.targets] if isinstance(node, ast.Assign) else
+                           [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)) else []):
+                found.extend((n.id, node) for n in ast.walk(target) if isinstance(n, ast.Name))
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.extend(((a.asname or a.name).split(".")[0], node) for a in node.names)
+            for field in ("body", "orelse", "finalbody"):
+                if isinstance(getattr(node, field, None), list) and not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    walk(getattr(node, field))
+            for handler in getattr(node, "handlers", []):
+                walk(handler.body)
+
+    walk(tree.body)
+    return found
+
+
 def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
-    """The Python loops in the last top-level definition of ``name`` in ``cells`` (None: not defined)."""
-    found = None
+    """The Python loops of the function ``name`` as the notebook's cells last define it, with the loops of
+    the notebook's own functions it calls. None when ``name`` is not defined by a ``def``."""
+    last: dict[str, ast.AST] = {}
     for source in cells:
         try:
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-                found = [type(n).__name__ for n in ast.walk(node) if isinstance(n, checks.LOOP_NODES)]
-    return found
+        for bound, node in _top_level_bindings(tree):
+            last[bound] = node
+    if not isinstance(last.get(name), (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    loops, seen, todo = [], set(), [name]
+    while todo:
+        current = todo.pop()
+        node = last.get(current)
+        if current in seen or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        seen.add(current)
+        loops += [type(n).__name__ for n in ast.walk(node) if isinstance(n, checks.LOOP_NODES)]
+        todo += [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    return loops
 
 
 def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
@@ -81,7 +116,8 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
     elif kind == "check_loops":
         loops = loops_in_definition(earlier_cells, record["function"])
         if loops is None:
-            raise checks.CheckFailed(f"{what}: no definition of `{record['function']}` was found in the notebook")
+            raise checks.CheckFailed(f"{what}: expected `{record['function']}` defined with `def` in the notebook, "
+                                     "found none (or it was bound to something else afterwards)")
         if len(loops) > args.get("at_most", 0):
             at_most = args.get("at_most", 0)
             allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
@@ -142,7 +178,12 @@ def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_e
             if record["kind"] == "check_true":
                 extra = item.get("extra") or []
                 record = {**record, "message_sent": extra[0] if extra and isinstance(extra[0], str) else ""}
-            _judge_one(record, value, list(earlier_cells))
+            try:
+                _judge_one(record, value, list(earlier_cells))
+            except checks.CheckFailed:
+                raise
+            except Exception as error:  # a value the checks cannot even compare (an int of 400 digits...) fails
+                raise checks.CheckFailed(f"{what}: the value sent could not be compared ({type(error).__name__})") from None
         except checks.CheckFailed as failure:
             if record["hidden"]:
                 hint = record["args"].get("hint", "")

@@ -228,7 +228,7 @@ class _Slicer:
                     return set(), True  # a module's function, or a function called for its effect
                 if root is None:  # `(a * b).sum().backward()`: changes what the expression's graph reaches, taken as nothing
                     return set(), False
-                return {root} | _reads(value), False  # a method may change its object and arguments
+                return {root}, False  # a method may change its object
             return _reads(value), False
         if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
             return set(), True
@@ -239,7 +239,20 @@ class _Slicer:
     def _keep_body(self, body: list[ast.stmt]) -> list[bool]:
         return [self._keep(stmt) for stmt in body]
 
+    def _aliases(self, stmt: ast.stmt) -> None:
+        """Names that may refer to (part of) an object the probe needs become needed too: a loop over a needed
+        object's items (``for p in net.parameters()``), or a part of it (``w = net.bias``)."""
+        owners = self.needed - self.modules - _BUILTINS
+        if isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.iter, (ast.Call, ast.Attribute)) \
+                and _root(stmt.iter) in owners:
+            self.needed |= _target_names(stmt.target)
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Attribute, ast.Subscript)):
+            if _root(stmt.value) in owners:
+                for target in stmt.targets:
+                    self.needed |= _target_names(target)
+
     def _keep(self, stmt: ast.stmt) -> bool:
+        self._aliases(stmt)
         compound = isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try))
         if compound:
             keep = False

@@ -31,7 +31,7 @@ from .plain import KERNEL_ENCODER, MIME, decode
 __all__ = ["Reference", "ReferenceError", "load_reference", "lesson_imports", "test_cells", "source_hash"]
 
 #: Changes whenever what a record holds changes: older files are rebuilt.
-FORMAT = 2
+FORMAT = 3
 
 _RECORDER = r'''
 def __course_record_setup__():
@@ -150,7 +150,7 @@ def _loaded(lesson: str, stored: dict) -> Reference:
     cells = {}
     for grade_id, cell in stored["cells"].items():
         records = [{**r, "args": decode(r["args"])} for r in cell["records"]]
-        cells[grade_id] = {"source_sha256": cell["source_sha256"], "records": records}
+        cells[grade_id] = {"source_sha256": cell["source_sha256"], "source": cell["source"], "records": records}
     return Reference(lesson, cells, stored["imports"])
 
 
@@ -200,5 +200,6 @@ def _record(lesson: str, solution: Path, nb, timeout: int) -> dict:
             records.append({"check": check_id, "kind": check.kind, "hidden": check.hidden, "function": check.function,
                             "line": check.line,
                             "args": json.dumps(body["value"])})
-        cells[grade_id] = {"source_sha256": source_hash(cell["metadata"]["course_source"]), "records": records}
+        source = cell["metadata"]["course_source"]
+        cells[grade_id] = {"source_sha256": source_hash(source), "source": source, "records": records}
     return {"cells": cells, "imports": lesson_imports(nb)}

@@ -22,6 +22,11 @@ PACKAGE_DIR = Path(helpers.__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 
 
+#: Environment variables a graded kernel keeps; every other one is cleared.
+KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING",
+                    "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 @dataclass(frozen=True)
 class SandboxStatus:
     available: bool
@@ -84,9 +89,12 @@ class SandboxPolicy:
         args += ["--bind", str(self.sockets), str(self.sockets)]
         for folder in self.hidden:
             args += ["--remount-ro", str(folder)]  # what stands in for the course cannot be written either
+        # only the environment a kernel needs: nothing of the grader's (where its files are) reaches the student
+        args += ["--clearenv"]
+        for name in KEPT_ENVIRONMENT:
+            if name in os.environ:
+                args += ["--setenv", name, os.environ[name]]
         args += ["--chdir", str(self.writable), "--setenv", "HOME", str(self.writable)]
-        # ipykernel polls its parent by pid, which means nothing inside a new pid namespace
-        args += ["--unsetenv", "JPY_PARENT_PID"]
         args += ["--setenv", "MPLCONFIGDIR", str(self.sockets / "mpl"), "--setenv", "TMPDIR", str(self.sockets / "tmp")]
         args += ["--setenv", "IPYTHONDIR", str(self.sockets / "ipython")]  # nothing of IPython lands in the submission
         # prlimit (util-linux) sets the limits on the kernel, and everything it starts inherits them

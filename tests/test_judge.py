@@ -315,7 +315,8 @@ def test_cells_that_do_not_parse_are_skipped_when_looking_for_the_definition():
 
 def test_no_definition_fails_with_a_message_naming_the_function():
     verdict = judge([loops_record()], [sent(0, None)], earlier_cells=["def other():\n    for _ in x: pass\n", "predict = print"])
-    assert verdict.message == "predict is vectorised: no definition of `predict` was found in the notebook"
+    assert verdict.message == ("predict is vectorised: expected `predict` defined with `def` in the notebook, "
+                               "found none (or it was bound to something else afterwards)")
 
 
 def test_only_top_level_definitions_count():
@@ -378,3 +379,18 @@ def test_a_parameter_passes_check_type_tensor_as_in_jupyterlab(probe):
     checks.check_type("weights", parameter, torch.Tensor)  # passes in JupyterLab
     verdict = judge([record("check_type", what="weights", expected=["torch.Tensor"])], [probe(0, parameter)])
     assert verdict.passed, verdict.message
+
+
+def test_loops_in_a_helper_the_function_calls_count():
+    cells = ["def _rows(x):\n    return [v for v in x]\n", "def f(x):\n    return _rows(x)\n"]
+    assert loops_in_definition(cells, "f") == ["ListComp"]
+
+
+def test_a_name_bound_again_after_its_definition_is_not_a_definition():
+    cells = ["def f(x):\n    return x\n", "def _g(x):\n    for v in x:\n        pass\n", "f = _g\n"]
+    assert loops_in_definition(cells, "f") is None
+
+
+def test_a_definition_inside_an_if_counts():
+    cells = ["if True:\n    def f(x):\n        while x:\n            x -= 1\n"]
+    assert loops_in_definition(cells, "f") == ["While"]

@@ -523,3 +523,19 @@ def test_the_lessons_have_test_cells():
 def test_the_module_lists_each_check_with_the_position_of_its_actual_argument():
     assert probes.CHECKS == {"check_close": 1, "check_shape": 1, "check_type": 1, "check_finite": 1, "check_equal": 1,
                              "check_true": 0, "check_loops": 1}
+
+
+def test_changes_made_through_a_part_of_a_needed_object_are_kept():
+    source = cell('''
+        _net = nn.Linear(2, 1)
+        for _p in _net.parameters():
+            _p.zero_()
+        _w = _net.bias
+        _w.add_(1.0)
+        _copy = _net.weight.clone()
+        _copy.add_(5.0)
+        check_close("f(net)", f(_net), 1.0)
+    ''')
+    probe = probe_program(source, MODULES)
+    assert "_p.zero_()" in probe and "_w.add_(1.0)" in probe
+    assert "_copy" not in probe  # a copy is a new object: changing it changes nothing the probe needs

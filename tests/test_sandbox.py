@@ -140,8 +140,16 @@ def test_a_readable_folder_that_does_not_exist_is_not_bound(layout, tmp_path):
     assert str(missing) not in policy.wrap(COMMAND)
 
 
-def test_the_kernel_is_not_told_its_parents_pid(policy):
-    assert "JPY_PARENT_PID" in after(policy.wrap(COMMAND), "--unsetenv")
+def test_the_kernel_gets_only_the_environment_it_needs(policy, monkeypatch):
+    monkeypatch.setenv("JPY_PARENT_PID", "123")
+    monkeypatch.setenv("COURSE_REFERENCE_CACHE", "/where/the/expected/values/are")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    wrapped = policy.wrap(COMMAND)
+    assert "--clearenv" in wrapped
+    kept = [wrapped[i + 1] for i, arg in enumerate(wrapped) if arg == "--setenv"]
+    assert "LANG" in kept and "HOME" in kept
+    assert "JPY_PARENT_PID" not in kept and "COURSE_REFERENCE_CACHE" not in kept
+    assert not any("/where/the/expected/values/are" in arg for arg in wrapped)
 
 
 def test_prlimit_sets_the_limits_right_before_the_command(policy):
