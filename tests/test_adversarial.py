@@ -68,21 +68,26 @@ class AdversarialCohort:
         summary = (result["root"] / ".grading" / "reports" / self.lesson / "summary.csv").read_text()
         assert all(student in summary for student in result["submissions"])
 
-    def test_each_attack_costs_exactly_what_it_breaks(self, result):
+    def check_attack(self, result, student: str, kind: str) -> None:
+        """One row of the attack table: the submission holding this attack scores exactly the points written
+        down for it (0 in the test cells it must cost, full marks in every other)."""
         cells = course.graded_cells(self.lesson)
-        for student, sub in result["submissions"].items():
-            if not sub.graded:
-                continue
-            got = result["scores"][student]
-            wrong = {c: got[c] for c in cells.tests if got[c][0] != (0.0 if c in sub.lost else cells.tests[c])}
-            assert not wrong, f"{student} ({', '.join(sub.kinds)}): expected 0 in {sorted(sub.lost)} and full marks elsewhere, got {wrong}"
+        sub = result["submissions"][student]
+        got = result["scores"][student]
+        expected = {c: 0.0 if c in sub.lost else p for c, p in cells.tests.items()}
+        wrong = {c: got[c][0] for c in cells.tests if got[c][0] != expected[c]}
+        assert not wrong, f"{student} ({kind}): expected {expected}, got {wrong} where they differ"
+        assert sum(got[c][0] for c in cells.tests) == sum(expected.values())
 
     def test_problems_are_reported_for_each_student(self, result):
         problems = {s: " ".join(r.problems) for s, r in result["reports"].items()}
-        assert problems["crashes"].count("crash or hang") >= 2, problems["crashes"]
+        assert problems["crashes"].count("crash or hang") == 2, problems["crashes"]
         assert "timeout" in problems["loops-and-flood"] and "crash or hang" in problems["loops-and-flood"]
         assert "output flood" in problems["loops-and-flood"]
-        assert problems["tampering"].count("tampering") >= 5, problems["tampering"]
+        # every test cell of the forgers sent data the grader refused, and the grader said so for each
+        tests = len(course.graded_cells(self.lesson).tests)
+        for student in ("forger-even", "forger-odd"):
+            assert problems[student].count("not plain data") == tests, problems[student]
         assert [r.status for r in result["before"]] == ["ok"], [(r.student, r.problems) for r in result["before"]]
 
     def test_a_flood_of_output_is_not_kept(self, result):
@@ -109,4 +114,17 @@ class AdversarialCohort:
         assert all(result["honest_before"][c] == (p, p) for c, p in cells.tests.items())
 
 
-course.class_per_lesson(globals(), AdversarialCohort, "Adversarial")
+def _attack_rows(lesson: str) -> dict:
+    """A test per row of the attack table (each attack of each graded submission), named after the attack."""
+    student_nb = course.read(course.NOTEBOOKS / lesson / f"{lesson}.ipynb")
+    rows = [(s.student, kind) for s in cohort.cohort(lesson, student_nb, course.read(course.source_notebook(lesson)))
+            if s.graded for kind in s.kinds]
+
+    @pytest.mark.parametrize(("student", "kind"), rows, ids=[f"{s}: {k}" for s, k in rows])
+    def test_each_attack_costs_exactly_what_the_table_says(self, result, student, kind):
+        self.check_attack(result, student, kind)
+
+    return {"test_each_attack_costs_exactly_what_the_table_says": test_each_attack_costs_exactly_what_the_table_says}
+
+
+course.class_per_lesson(globals(), AdversarialCohort, "Adversarial", extra=_attack_rows)
