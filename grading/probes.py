@@ -187,6 +187,8 @@ class _Slicer:
     def __init__(self, tree: ast.Module, checks: dict[ast.Call, int], modules: set[str]):
         self.checks = checks
         self.modules = modules
+        # functions the test cell defines itself: test code, which changes only what it is given
+        self.own = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.needed: set[str] = set()
         for node in checks:
             position = CHECKS[node.func.id]
@@ -224,15 +226,19 @@ class _Slicer:
                 return set(), False
             if isinstance(value, ast.Call):
                 root = _root(value.func)
+                if isinstance(value.func, ast.Name) and root in self.own:
+                    return set().union(*(_reads(a) for a in [*value.args, *(k.value for k in value.keywords)])), False
                 if root in self.modules or (isinstance(value.func, ast.Name) and root not in _BUILTINS):
-                    return set(), True  # a module's function, or a function called for its effect
+                    return set(), True  # a module's function, or the student's called for its effect
                 if root is None:  # `(a * b).sum().backward()`: changes what the expression's graph reaches, taken as nothing
                     return set(), False
                 return {root}, False  # a method may change its object
             return _reads(value), False
         if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
             return set(), True
-        if isinstance(stmt, (ast.Raise, ast.Assert, ast.Return, ast.Global, ast.Nonlocal)):
+        if isinstance(stmt, ast.Assert):
+            return set(), False  # the test's check of its own data: it runs in the trusted run
+        if isinstance(stmt, (ast.Raise, ast.Return, ast.Global, ast.Nonlocal)):
             return set(), True
         return set(), True
 
@@ -380,6 +386,15 @@ def probe_program(source: str, modules: set[str] | frozenset[str] = frozenset())
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[])))
 
 
+def _loop_pairs(loop: ast.For | ast.AsyncFor) -> list[tuple[ast.AST, ast.AST]]:
+    """(target, what it iterates over) for a loop; ``for a, b in zip(x, y)`` pairs ``a`` with ``x``, ``b`` with ``y``."""
+    it, target = loop.iter, loop.target
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "zip" and isinstance(target, ast.Tuple) \
+            and len(target.elts) == len(it.args) and not it.keywords:
+        return list(zip(target.elts, it.args))
+    return [(target, it)]
+
+
 def leaks(source: str, modules: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Statements the probe would run in the student's kernel that compute what an expected value reads.
 
@@ -410,8 +425,10 @@ def leaks(source: str, modules: set[str] | frozenset[str] = frozenset()) -> list
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if set().union(*(_target_names(t) for t in targets)) & inputs:
                     inputs |= _reads(node.value)
-            elif isinstance(node, (ast.For, ast.AsyncFor)) and _target_names(node.target) & inputs:
-                inputs |= _reads(node.iter)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                for target, source in _loop_pairs(node):
+                    if _target_names(target) & inputs:
+                        inputs |= _reads(source)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in inputs:
                 inputs |= _reads(node)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in set(CHECKS) | _BUILTINS:
@@ -429,7 +446,11 @@ def leaks(source: str, modules: set[str] | frozenset[str] = frozenset()) -> list
             if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)):
                 header = _reads(stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else _Slicer._header(stmt)) & suspects
                 if isinstance(stmt, (ast.For, ast.AsyncFor)):
-                    header |= _target_names(stmt.target) & suspects  # the loop hands expected values to the probe
+                    for target, source in _loop_pairs(stmt):  # a loop that hands expected values to the probe
+                        if _target_names(target) & suspects and not (_reads(source) - _BUILTINS - set(modules)) <= inputs - suspects:
+                            header |= _target_names(target) & suspects
+                        elif _target_names(target) & suspects and not _reads(source) - _BUILTINS:
+                            header |= _target_names(target) & suspects
                 if header:
                     found.append(f"line {stmt.lineno}: the probe needs {sorted(header)} (read by this statement's header), "
                                  "which only expected values should read")
