@@ -49,7 +49,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from grading.execute import SandboxedExecute  # noqa: E402
-from grading.feedback import HideHiddenTests  # noqa: E402
+from grading.feedback import FeedbackExporter, FeedbackSummary, HideHiddenTests  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
@@ -73,4 +73,8 @@ c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
 
 # Feedback pages show hidden tests only by their verdict: their code is removed before the page is made.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+# Each page opens with a summary (every exercise, its points and the grader's message; every written answer
+# with the grader's comment) and is one small self-contained file: the course's template, maths as MathML,
+# nothing loaded from the network (grading/feedback.py, grading/feedback_template/).
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests, FeedbackSummary]
+c.GenerateFeedback.exporter_class = FeedbackExporter

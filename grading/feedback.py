@@ -201,14 +201,16 @@ def _test_outcome(cell) -> dict:
     errors = [o for o in outputs if o.get("output_type") == "error"]
     streams = [o for o in outputs if o.get("output_type") == "stream"]
     by_name = {o.get("ename"): o for o in reversed(errors)}
-    notes, message, error = [], "", None
+    notes, message, error, ename = [], "", None, ""
     if "CheckFailed" in by_name:
-        message = str(by_name["CheckFailed"].get("evalue", ""))
+        ename, message = "CheckFailed", str(by_name["CheckFailed"].get("evalue", ""))
     elif "KernelRestarted" in by_name:
+        ename = "KernelRestarted"
         message = f"Your code stopped the grader's kernel: {by_name['KernelRestarted'].get('evalue', '')}"
     elif errors:  # graded without the course's grader: an ordinary error from the test cell
         error = errors[0]
-        message = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".rstrip(": ")
+        ename = str(error.get("ename", "Error"))
+        message = f"{ename}: {error.get('evalue', '')}".rstrip(": ")
     verdict = next((o for o in streams if re.search(r"\bchecks? passed\b", str(o.get("text", "")))), None)
     if not message and verdict is not None:
         message = _first_line(verdict.get("text", ""))
@@ -218,7 +220,9 @@ def _test_outcome(cell) -> dict:
     if not message and streams:
         message = _first_line(streams[-1].get("text", ""))
     traceback = trim_traceback(error, cell.get("execution_count")) if error is not None else {"lines": [], "dropped": 0}
-    return {"message": message, "notes": notes, "traceback": traceback}
+    # One line, as the summary shows it: a 2-D array in a verdict comes with numpy's line breaks.
+    message = re.sub(r"\s*\n\s*", " ", message).strip()
+    return {"message": message, "ename": ename, "notes": notes, "traceback": traceback}
 
 
 def _manual_state(resources, grade_ids: list[str]) -> dict[str, str]:

@@ -1,0 +1,306 @@
+"""The feedback page a student receives, opened from disk in a real headless Chromium, for every lesson.
+
+For each lesson (one test class each, so that xdist's ``--dist loadscope`` spreads lessons over workers), a
+throw-away copy of the course grades two submissions once: ``solution`` (every answer from the source
+notebook) and ``wrong`` (every exercise answered with its wrong answer from ``tests/wrong_answers``), then
+``nbgrader generate_feedback`` makes their pages. Each page is opened as a file (``file://``, as a student
+opens what ``nbgrader fetch_feedback`` gave them) with every request logged and blocked, and must:
+
+* open with a summary naming every exercise with its points, each row linking to its cell below;
+* show a failed test's message (the grader's verdict) in view once its row is clicked, not folded away;
+* render its maths (MathML made with the page): no ``$...$`` or ``$$`` left in the text;
+* load nothing: no request but the page itself; be one file, under 300 KB without the student's images;
+* never show a line of a hidden test.
+
+Screenshots and the page sizes go to ``test-artifacts/feedback/``. Uses Playwright with Debian's Chromium,
+as ``tests/test_browser.py`` does (same flags; no ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from test_browser import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, TIMEOUT_MS
+
+import course
+from grading.feedback import latex_to_mathml, trim_traceback
+
+ARTIFACTS = course.REPO / "test-artifacts" / "feedback"
+MAX_PAGE_BYTES = 300_000  # without the student's own images
+VIEWPORT = {"width": 1280, "height": 900}
+_DATA_URI = re.compile(rb"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+@dataclass
+class Feedback:
+    lesson: str
+    pages: dict[str, Path]  # student → feedback page
+    verdicts: dict[str, str]  # test cell of the wrong submission → the grader's one-line message
+    scores: dict[str, dict[str, tuple[float, float]]]  # the gradebook: student → grade_id → (score, max)
+
+
+def _verdicts(notebook: Path) -> dict[str, str]:
+    """The message of every failed test cell in an autograded notebook."""
+    found = {}
+    for cell in course.read(notebook).cells:
+        grade_id = course.nbgrader_meta(cell).get("grade_id", "")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "CheckFailed":
+                found[grade_id] = output["evalue"]
+    return found
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def size_without_images(page: Path) -> int:
+    return len(_DATA_URI.sub(b"", page.read_bytes()))
+
+
+@pytest.fixture(scope="class")
+def feedback(request, tmp_path_factory) -> Feedback:
+    """Grade the lesson's two submissions and make their feedback pages, once per lesson."""
+    lesson = request.cls.lesson
+    root = course.make_course(tmp_path_factory.mktemp(f"feedback-{lesson}"), [lesson])
+    course.nbgrader(root, "generate_assignment", lesson, "--force")
+    student_nb = course.read(root / "notebooks" / lesson / f"{lesson}.ipynb")
+    source_nb = course.read(course.source_notebook(lesson))
+    wrong = {answer: entry["source"] for answer, entry in course.wrong_answers(lesson).items()}
+    course.submit(root, lesson, "solution", course.fill_answers(student_nb, source_nb))
+    course.submit(root, lesson, "wrong", course.fill_answers(student_nb, source_nb, replace=wrong))
+    course.nbgrader(root, "autograde", lesson, "--force")
+    course.nbgrader(root, "generate_feedback", lesson, "--force")
+    pages = {student: root / ".grading" / "feedback" / student / lesson / f"{lesson}.html" for student in ("solution", "wrong")}
+    for student, page in pages.items():
+        assert page.exists(), f"no feedback page for {student}"
+    verdicts = _verdicts(root / ".grading" / "autograded" / "wrong" / lesson / f"{lesson}.ipynb")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob(f"{lesson}-*"):
+        old.unlink()
+    sizes = {student: {"bytes": page.stat().st_size, "without_images": size_without_images(page)} for student, page in pages.items()}
+    (ARTIFACTS / f"{lesson}-sizes.json").write_text(json.dumps(sizes, indent=2) + "\n")
+    return Feedback(lesson, pages, verdicts, course.scores(root, lesson))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed. " + INSTALL_HINT, pytrace=False)
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}. " + INSTALL_HINT, pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Opened:
+    """A feedback page open in its own browser context; ``requests`` lists every request but the page's own."""
+
+    def __init__(self, browser, path: Path):
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.url = path.resolve().as_uri()
+        self.requests: list[str] = []
+
+        def block(route):
+            if route.request.url.split("#")[0] != self.url:
+                self.requests.append(route.request.url[:200])
+                route.abort()
+            else:
+                route.continue_()
+
+        self.context.route("**/*", block)
+        self.page = self.context.new_page()
+        self.page.on("request", lambda r: r.url.split("#")[0] != self.url and self.requests.append(r.url[:200]))
+        self.page.goto(self.url)
+        self.page.wait_for_load_state("load")
+
+    def text(self) -> str:
+        return self.page.evaluate("document.body.innerText")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    opened: list[Opened] = []
+
+    def _open(path: Path) -> Opened:
+        opened.append(Opened(browser, path))
+        return opened[-1]
+
+    yield _open
+    for page in opened:
+        page.close()
+
+
+def _in_view(page, selector: str) -> dict:
+    """Where an element is: its top and bottom in the viewport, and whether a closed <details> hides it."""
+    return page.evaluate(
+        """(sel) => { const el = document.querySelector(sel); if (!el) return null;
+            const r = el.getBoundingClientRect();
+            return {top: r.top, bottom: r.bottom, height: r.height, vh: window.innerHeight,
+                    folded: el.closest('details:not([open])') !== null, text: el.innerText}; }""",
+        selector)
+
+
+class FeedbackPage:
+    """The feedback pages of one lesson; a subclass per lesson is made below."""
+
+    lesson = ""
+
+    def test_the_summary_names_every_exercise_with_its_points(self, feedback, open_page):
+        cells = course.graded_cells(self.lesson)
+        for student, path in feedback.pages.items():
+            opened = open_page(path)
+            page = opened.page
+            page.screenshot(path=str(ARTIFACTS / f"{self.lesson}-{student}-top.png"))
+            rows = page.evaluate("""() => [...document.querySelectorAll('.fb-summary tr[data-exercise]')].map(tr => ({
+                name: tr.dataset.exercise, text: tr.innerText, points: tr.querySelector('.fb-pts').innerText,
+                href: tr.querySelector('a').getAttribute('href'), link: tr.querySelector('a').innerText,
+                target: !!document.getElementById(tr.querySelector('a').getAttribute('href').slice(1)),
+                below: (document.getElementById(tr.querySelector('a').getAttribute('href').slice(1)) || tr)
+                         .getBoundingClientRect().top > tr.getBoundingClientRect().top}))""")
+            by_name = {row["name"]: row for row in rows}
+            for test, points in cells.tests.items():
+                name = test.removeprefix("test_")
+                assert name in by_name, f"{self.lesson}/{student}: the summary does not list {name}: {sorted(by_name)}"
+                row = by_name[name]
+                assert name in row["link"], f"{self.lesson}/{student}: the row of {name} reads {row['link']!r}"
+                score = feedback.scores[student][test][0]
+                assert row["points"].strip() == f"{score:g} / {points:g}", (
+                    f"{self.lesson}/{student}: {name} scored {score:g} of {points:g} points, the summary says {row['points']!r}")
+                failed = "✗" in row["text"]
+                assert failed == (score < points), f"{self.lesson}/{student}: {name} scored {score:g} of {points:g}: {row['text']!r}"
+            for grade_id, points in cells.written.items():
+                assert grade_id in by_name, f"{self.lesson}/{student}: the summary does not list the written answer {grade_id}"
+                assert by_name[grade_id]["points"].strip().endswith(f"/ {points:g}")
+            for row in rows:
+                assert row["target"] and row["below"], f"{self.lesson}/{student}: the row of {row['name']} links nowhere ({row['href']})"
+            total = sum(cells.tests.values()) + sum(cells.written.values())
+            scored = sum(score for score, _ in feedback.scores[student].values())
+            shown = page.locator(".fb-total").inner_text()
+            assert f"{scored:g} / {total:g}" in shown, (
+                f"{self.lesson}/{student}: the gradebook says {scored:g} / {total:g}, the page {shown!r}")
+
+    def test_a_wrong_answers_message_is_in_view_after_clicking_its_row(self, feedback, open_page):
+        wrong = course.wrong_answers(self.lesson)
+        expected = {test: feedback.verdicts[test] for entry in wrong.values() for test in entry["fails"] if test in feedback.verdicts}
+        assert expected, f"{self.lesson}: no test cell of the wrong submission failed with a verdict: {feedback.verdicts}"
+        opened = open_page(feedback.pages["wrong"])
+        page = opened.page
+        first = True
+        for test, message in expected.items():
+            name = test.removeprefix("test_")
+            row = page.locator(f'.fb-summary tr[data-exercise="{name}"]')
+            assert _squeeze(message) in _squeeze(row.inner_text()), (
+                f"{self.lesson}: the summary row of {name} lacks the verdict {message!r}")
+            page.evaluate("window.scrollTo(0, 0)")
+            row.locator("a").click()
+            page.wait_for_function(f"location.hash === '#{test}'")
+            where = _in_view(page, f'[id="{test}"] .fb-message')
+            assert where is not None, f"{self.lesson}: the cell of {test} shows no message"
+            if first:
+                page.screenshot(path=str(ARTIFACTS / f"{self.lesson}-wrong-after-click-{name}.png"))
+                first = False
+            assert _squeeze(message) in _squeeze(where["text"]), (
+                f"{self.lesson}: {test} says {where['text']!r}, the grader said {message!r}")
+            assert not where["folded"], f"{self.lesson}: the message of {test} is inside a folded block"
+            assert where["height"] > 0 and 0 <= where["top"] < where["vh"], (
+                f"{self.lesson}: after clicking the row of {name}, its message is not in view ({where})")
+        # Tracebacks (of the student's own cells) are folded, below their error line, and end at the student's code.
+        tracebacks = page.evaluate("""() => [...document.querySelectorAll('details.fb-tb')].map(d => ({
+            open: d.open, text: d.querySelector('pre').textContent,
+            line: (d.closest('.fb-error, .fb-test') || d).querySelector('.fb-errline, .fb-message')?.innerText || ''}))""")
+        for tb in tracebacks:
+            assert not tb["open"] and tb["line"], f"{self.lesson}: a traceback is open or has no error line above it: {tb}"
+            frames = re.findall(r"^(Cell In\s*\[|File \S)", tb["text"], re.MULTILINE)
+            assert frames and frames[-1].startswith("Cell"), f"{self.lesson}: a traceback goes past the student's code:\n{tb['text']}"
+
+    def test_maths_is_rendered_without_the_network(self, feedback, open_page):
+        for student, path in feedback.pages.items():
+            opened = open_page(path)
+            page = opened.page
+            prose = page.evaluate("""() => { const copy = document.body.cloneNode(true);
+                copy.querySelectorAll('pre, code, .highlight').forEach(e => e.remove()); return copy.innerText; }""")
+            left = re.findall(r".{0,40}(?:\$\$|\$[^$\n]+\$).{0,40}", prose)
+            assert not left, f"{self.lesson}/{student}: LaTeX delimiters left as text: {left[:5]}"
+            assert "$$" not in opened.text(), f"{self.lesson}/{student}: '$$' in the page's text"
+            shown = page.evaluate("""() => [...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().width)""")
+            assert shown and min(shown) > 0, f"{self.lesson}/{student}: {len(shown)} formulas, some not rendered"
+            page.locator("math[display=block]").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"{self.lesson}-{student}-maths.png"))
+
+    def test_the_page_loads_nothing_and_is_small(self, feedback, open_page):
+        for student, path in feedback.pages.items():
+            folder = sorted(p.name for p in path.parent.iterdir())
+            assert folder == [path.name], f"{self.lesson}/{student}: the feedback is not one file: {folder}"
+            opened = open_page(path)
+            opened.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            opened.page.wait_for_timeout(300)
+            assert not opened.requests, f"{self.lesson}/{student}: the page made requests: {opened.requests[:10]}"
+            sources = opened.page.evaluate("""() => [...document.querySelectorAll('[src], link[href]')]
+                .map(e => e.getAttribute('src') || e.getAttribute('href')).filter(s => !s.startsWith('data:'))""")
+            assert not sources, f"{self.lesson}/{student}: the page refers to files or URLs: {sources[:10]}"
+        size = size_without_images(feedback.pages["solution"])
+        assert size < MAX_PAGE_BYTES, f"{self.lesson}: the solution's page is {size} bytes without images (limit {MAX_PAGE_BYTES})"
+
+    def test_no_hidden_test_line_is_shown(self, feedback, open_page):
+        secret = course.hidden_test_lines(self.lesson)
+        assert secret, f"{self.lesson} has no hidden test lines to look for"
+        for student, path in feedback.pages.items():
+            opened = open_page(path)
+            everything = opened.page.evaluate("document.documentElement.textContent")  # folded blocks included
+            source = html.unescape(path.read_text())
+            shown = [line for line in secret if line in everything or line in source]
+            assert not shown, f"{self.lesson}/{student}: the page shows hidden test lines: {shown[:5]}"
+            assert "HIDDEN TESTS" not in source, f"{self.lesson}/{student}: the page shows the hidden-test markers"
+
+
+course.class_per_lesson(globals(), FeedbackPage, "Feedback")
+
+
+# -- the parts of grading/feedback.py that need no browser ---------------------------------------------------
+def _frame(label: str, line: str) -> str:
+    return f"\x1b[36m{label}\x1b[39m\n\x1b[32m----> \x1b[39m\x1b[32m1\x1b[39m {line}\n"
+
+
+def test_a_traceback_stops_at_the_students_code_and_never_shows_a_test_cells_own_frame():
+    error = {
+        "output_type": "error", "ename": "ValueError", "evalue": "bad shape",
+        "traceback": [
+            "\x1b[31m-----\x1b[39m", "\x1b[31mValueError\x1b[39m    Traceback (most recent call last)",
+            _frame("Cell In[9], line 3", "check_close('secret', f(x), 42)  # the test cell"),
+            _frame("Cell In[4], line 2, in f(x)", "return helper(x)"),
+            _frame("File /site-packages/numpy/core.py:10, in helper(x)", "raise ValueError"),
+            "\x1b[31mValueError\x1b[39m: bad shape",
+        ],
+    }
+    trimmed = trim_traceback(error)
+    text = "\n".join(trimmed["lines"])
+    assert "Cell In[9]" in text and "Cell In[4]" in text and "numpy" not in text and trimmed["dropped"] == 1
+    assert text.rstrip().endswith("bad shape")
+    in_test_cell = trim_traceback(error, own_count=9)
+    assert "secret" not in "\n".join(in_test_cell["lines"]) and "Cell In[4]" in "\n".join(in_test_cell["lines"])
+    assert trim_traceback({"ename": "CheckFailed", "evalue": "x", "traceback": ["CheckFailed: x"]})["lines"] == []
+
+
+def test_latex_becomes_mathml_and_a_formula_it_cannot_read_stays_readable():
+    assert latex_to_mathml(r"\frac{\partial L}{\partial m}").startswith("<math")
+    assert "<mtable" in latex_to_mathml(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", "block")
+    fallback = latex_to_mathml(r"\frac{1}{")
+    assert "$" not in fallback and "frac" in fallback
