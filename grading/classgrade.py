@@ -23,6 +23,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+__all__ = [
+    "PROBLEMS", "StudentReport", "check_files", "grade_class", "main", "problems_in_graded", "summary_table",
+    "write_reports",
+]
+
 #: Markers that the hardened Execute step writes into graded notebooks, and what they mean.
 PROBLEMS = {
     "the grader rejected data": "not plain data: a test cell sent values the grader does not accept",

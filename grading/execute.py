@@ -36,6 +36,10 @@ from . import sandbox as sb
 from .judge import judge_cell
 from .reference import Reference, load_reference, module_names
 
+__all__ = [
+    "SandboxKernelManager", "SandboxedExecute",
+]
+
 
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel process runs inside a :class:`~grading.sandbox.SandboxPolicy`."""

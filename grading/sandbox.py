@@ -17,6 +17,11 @@ from pathlib import Path
 
 import helpers
 
+__all__ = [
+    "KEPT_ENVIRONMENT", "PACKAGE_DIR", "REPO_DIR", "SandboxPolicy", "SandboxStatus", "hidden_folders",
+    "prepare_sockets", "sandbox_status",
+]
+
 #: Where the course's package and data live (readable inside the sandbox).
 PACKAGE_DIR = Path(helpers.__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
