@@ -28,7 +28,7 @@ from nbclient.exceptions import CellExecutionError
 from . import probes
 from .plain import KERNEL_ENCODER, MIME, decode
 
-__all__ = ["Reference", "ReferenceError", "load_reference", "lesson_imports", "test_cells", "source_hash"]
+__all__ = ["Reference", "ReferenceError", "load_reference", "lesson_imports", "graded_test_cells", "source_hash"]
 
 #: Changes whenever what a record holds changes: older files are rebuilt.
 FORMAT = 3
@@ -85,7 +85,7 @@ def _is_test(cell) -> bool:
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def test_cells(nb) -> dict[str, str]:
+def graded_test_cells(nb) -> dict[str, str]:
     """``{grade_id: source}`` of a notebook's auto-graded test cells."""
     return {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in nb.cells if _is_test(c)}
 

@@ -22,7 +22,7 @@ import pytest
 
 import course
 from grading import probes
-from grading.reference import lesson_imports, module_names, test_cells
+from grading.reference import graded_test_cells, lesson_imports, module_names
 
 LESSONS = course.lessons()
 _graded: dict[str, dict] = {}
@@ -93,7 +93,7 @@ class LessonRoundTrip:
     def test_test_cells_follow_the_rules_of_the_trusted_comparison(self):
         nb = course.read(course.source_notebook(self.lesson))
         modules = module_names(lesson_imports(nb))
-        for grade_id, source in test_cells(nb).items():
+        for grade_id, source in graded_test_cells(nb).items():
             checks = probes.check_calls(source)  # a check the grader cannot find raises here
             leaked = probes.leaks(source, modules)
             assert not leaked, f"{grade_id}: the probe would compute expected values: {leaked}"

@@ -495,7 +495,7 @@ def solution_test_cells() -> list:
             params.append(pytest.param(path.name, None, None, f"{type(error).__name__}: {error}", id=f"{path.stem}-unreadable"))
             continue
         modules = reference.module_names(reference.lesson_imports(nb))
-        for grade_id, source in reference.test_cells(nb).items():
+        for grade_id, source in reference.graded_test_cells(nb).items():
             params.append(pytest.param(path.name, source, modules, None, id=f"{path.stem}-{grade_id}"))
     return params
 
