@@ -81,7 +81,9 @@ class AdversarialCohort:
 
     def test_problems_are_reported_for_each_student(self, result):
         problems = {s: " ".join(r.problems) for s, r in result["reports"].items()}
-        assert problems["crashes"].count("crash or hang") == 2, problems["crashes"]
+        # os._exit and the segfault always kill the kernel; the memory bomb either raises MemoryError or kills
+        # the kernel at the limit, depending on what the lesson has imported (torch allocates outside Python)
+        assert problems["crashes"].count("crash or hang") in (2, 3), problems["crashes"]
         assert "timeout" in problems["loops-and-flood"] and "crash or hang" in problems["loops-and-flood"]
         assert "output flood" in problems["loops-and-flood"]
         # every test cell of the forgers sent data the grader refused, and the grader said so for each
