@@ -1,6 +1,6 @@
 """Benchmark grading the adversarial cohort (tests/cohort.py) with 1 and with 2 workers.
 
-    python benchmarks/grading.py [--lessons 01_gradient_descent ...] [--json results.json]
+    python benchmarks/cohort_grading.py [--lessons 01_gradient_descent ...] [--json results.json]
 
 For each lesson, in a throw-away course, the cohort is graded by ``python -m grading`` twice
 (``-j 1``, then ``-j 2``); the wall times are printed as a table and as JSON.
