@@ -129,12 +129,7 @@ def decode(text: str | bytes, limits: Limits = Limits()) -> Any:
     PlainDataError
         When the text is too large, not JSON, too deeply nested, or holds anything but the plain forms.
     """
-    if len(text) > limits.max_bytes:
-        raise PlainDataError(f"{len(text)} bytes, over the limit of {limits.max_bytes}")
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise PlainDataError(f"not valid JSON: {str(error)[:200]}") from None
+    document = _parse(text, limits)
     budget = [limits.max_items, limits.max_array_entries]
     return _decode(document, 0, limits, budget)
 
@@ -147,18 +142,23 @@ def decode_probe(text: str | bytes, limits: Limits = Limits()) -> dict:
     PlainDataError
         As :func:`decode`, or when the message is not of that form.
     """
-    if len(text) > limits.max_bytes:
-        raise PlainDataError(f"{len(text)} bytes, over the limit of {limits.max_bytes}")
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise PlainDataError(f"not valid JSON: {str(error)[:200]}") from None
+    document = _parse(text, limits)
     if not isinstance(document, dict) or set(document) != {"check", "value", "extra"} or type(document["check"]) is not int \
             or not isinstance(document["extra"], list):
         raise PlainDataError("a probe message must be {check: int, value, extra: list}")
     budget = [limits.max_items, limits.max_array_entries]
     return {"check": document["check"], "value": _decode(document["value"], 0, limits, budget),
             "extra": [_decode(x, 0, limits, budget) for x in document["extra"][:4]]}
+
+
+def _parse(text: str | bytes, limits: Limits) -> Any:
+    """JSON within the size limit, bare NaN/Infinity refused; any failure is a PlainDataError."""
+    if len(text) > limits.max_bytes:
+        raise PlainDataError(f"{len(text)} bytes, over the limit of {limits.max_bytes}")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise PlainDataError(f"not valid JSON: {str(error)[:200]}") from None
 
 
 def _reject_constant(name: str) -> None:
