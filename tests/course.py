@@ -85,12 +85,23 @@ def hidden_test_lines(lesson: str) -> list[str]:
 
 
 def wrong_answers(lesson: str) -> dict[str, dict]:
-    """The plausible wrong answer kept for each exercise: ``{answer grade_id: {"source", "fails"}}``."""
+    """The plausible wrong answers kept for the lesson's exercises: ``{key: {"source", "fails", "exercise"}}``.
+
+    A key is an answer cell's grade_id (the exercise's main wrong answer) or ``<grade_id>--<variant>`` for
+    more wrong answers to the same exercise (e.g. ``two_layer_backward--autograd``); ``exercise`` is the
+    grade_id either way.
+    """
     path = WRONG_ANSWERS / f"{lesson}.toml"
     if not path.exists():
         return {}
     with path.open("rb") as f:
-        return tomllib.load(f)
+        entries = tomllib.load(f)
+    return {key: {**entry, "exercise": key.split("--")[0]} for key, entry in entries.items()}
+
+
+def main_wrong_answers(lesson: str) -> dict[str, str]:
+    """``{exercise grade_id: source}``: the main wrong answer of every exercise (the variants left out)."""
+    return {key: entry["source"] for key, entry in wrong_answers(lesson).items() if "--" not in key}
 
 
 def solution_source(source: str) -> str:

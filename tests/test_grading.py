@@ -39,7 +39,7 @@ def graded(lesson: str, tmp_path_factory) -> dict:
 
     cohort = {"solution": course.fill_answers(student_nb, source_nb), "blank": student_nb}
     for answer, wrong in course.wrong_answers(lesson).items():
-        cohort[f"wrong-{answer}"] = course.fill_answers(student_nb, source_nb, replace={answer: wrong["source"]})
+        cohort[f"wrong-{answer}"] = course.fill_answers(student_nb, source_nb, replace={wrong["exercise"]: wrong["source"]})
     for student, nb in cohort.items():
         course.submit(root, lesson, student, nb)
     run = course.nbgrader(root, "autograde", lesson, "--force", check=False)
@@ -80,15 +80,31 @@ class LessonRoundTrip:
         lesson = self.lesson
         cells = course.graded_cells(lesson)
         wrong = course.wrong_answers(lesson)
-        assert sorted(wrong) == sorted(cells.answers), (
-            f"tests/wrong_answers/{lesson}.toml must hold one wrong answer per exercise: "
-            f"missing {sorted(set(cells.answers) - set(wrong))}, unknown {sorted(set(wrong) - set(cells.answers))}"
+        main = course.main_wrong_answers(lesson)
+        assert sorted(main) == sorted(cells.answers), (
+            f"tests/wrong_answers/{lesson}.toml must hold one wrong answer per exercise under the exercise's "
+            f"grade_id: missing {sorted(set(cells.answers) - set(main))}, unknown {sorted(set(main) - set(cells.answers))}"
         )
         for answer, entry in wrong.items():
+            assert entry["exercise"] in cells.answers, (
+                f"{lesson}/{answer}: {entry['exercise']!r} is not an exercise of the lesson; name a variant "
+                f"`<exercise>--<what it gets wrong>`")
             assert entry.get("source", "").strip(), f"{lesson}/{answer}: the wrong answer has no source"
             assert entry.get("fails"), f"{lesson}/{answer}: list the test cells the wrong answer must fail"
             unknown = set(entry["fails"]) - set(cells.tests)
             assert not unknown, f"{lesson}/{answer}: fails names cells that are not test cells: {sorted(unknown)}"
+
+    def test_one_mistake_costs_one_exercise(self):
+        """A wrong answer fails its own exercise's test cell and no other: the tests of an exercise that
+        builds on it pass it the pieces it needs, or check only its own part (see the contributors' rules)."""
+        lesson = self.lesson
+        costly = {answer: entry["fails"] for answer, entry in course.wrong_answers(lesson).items()
+                  if entry["fails"] != [f"test_{entry['exercise']}"]}
+        assert not costly, (
+            f"{lesson}: each wrong answer must fail exactly its own exercise's test cell (test_<exercise>); "
+            f"these cost more: {costly}. Hint: make the later exercise's test independent of the earlier answer "
+            f"(pass the pieces in, or check only its own part)"
+        )
 
     def test_test_cells_follow_the_rules_of_the_trusted_comparison(self):
         nb = course.read(course.source_notebook(self.lesson))
@@ -102,6 +118,9 @@ class LessonRoundTrip:
             assert values, f"{grade_id}: no hidden check of a value (a hidden test must need the student's numbers)"
             conditions = [c.line for c in hidden if c.kind == "check_true"]
             assert not conditions, f"{grade_id}: hidden check_true on lines {conditions}; state it as a value (check_equal)"
+            rules = [c.line for c in hidden if c.kind == "check_loops"]
+            assert not rules, (f"{grade_id}: a loop rule checked only by a hidden test (lines {rules}) costs points "
+                               f"without warning; check it visibly, before the hidden tests")
 
     def test_the_solution_scores_full_marks(self, tmp_path_factory):
         lesson = self.lesson
