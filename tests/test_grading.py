@@ -106,6 +106,24 @@ class LessonRoundTrip:
             f"(pass the pieces in, or check only its own part)"
         )
 
+    def test_written_questions_have_a_rubric_and_the_lesson_ends_with_more(self):
+        """For the grader, a point rubric in each written question's solution; for the eager student, ungraded
+        further exercises and readings at the end of the lesson."""
+        lesson = self.lesson
+        nb = course.read(course.source_notebook(lesson))
+        written = [c for c in nb.cells if course.nbgrader_meta(c).get("grade") and course.nbgrader_meta(c).get("solution")]
+        for cell in written:
+            meta = course.nbgrader_meta(cell)
+            assert re.search(r"rubric", cell.source, re.IGNORECASE), (
+                f"{lesson}: the solution of {meta['grade_id']} has no point rubric; add one inside the solution "
+                f"markers saying what earns each of its {meta['points']:g} points")
+        headings = [line.lstrip("#").strip().lower() for c in nb.cells if c.cell_type == "markdown"
+                    for line in c.source.splitlines() if line.startswith("#")]
+        for wanted in ("further exercises", "reading"):
+            assert any(wanted in h for h in headings), (
+                f"{lesson}: no heading containing {wanted!r}; end the lesson with ungraded further exercises "
+                f"and two or three readings")
+
     def test_test_cells_follow_the_rules_of_the_trusted_comparison(self):
         nb = course.read(course.source_notebook(self.lesson))
         modules = module_names(lesson_imports(nb))
