@@ -22,7 +22,9 @@ c.CourseDirectory.submitted_directory = os.path.join(".grading", "submitted")
 c.CourseDirectory.autograded_directory = os.path.join(".grading", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join(".grading", "feedback")
 c.CourseDirectory.solution_directory = os.path.join(".grading", "solution")
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
+# The gradebook: SQLite under .grading/ for one instructor; a database server (PostgreSQL) when
+# COURSE_GRADEBOOK_URL names one (see grading/gradebook.py and the README).
+c.CourseDirectory.db_url = os.environ.get("COURSE_GRADEBOOK_URL", "").strip() or "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
@@ -32,6 +34,22 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 # Grading runs in the course's own Python environment, whatever kernel a submission names.
 c.ExecutePreprocessor.kernel_name = "python3"
+
+# An LMS download goes to .grading/downloaded/<lesson>/archive/ (zip files as downloaded, or the files in them);
+# `nbgrader zip_collect <lesson>` (or `python -m grading collect <lesson> ...`, which checks that something was
+# collected) finds each student from the file's name. Canvas names files
+# `[late_]<login>_[late_]<user id>_<submission id>_<file>`: the login is the student id. Moodle puts each
+# student's files in a folder `<Full Name>_<participant id>_assignsubmission_file_/`: the participant id is.
+c.ZipCollectApp.downloaded_directory = os.path.join(".grading", "downloaded")
+c.FileNameCollectorPlugin.named_regexp = r"""(?x)
+    .*[\\/]                                    # the folder the download was extracted to
+    (?: [^\\/]*_(?=\d+_assignsubmission_)      # Moodle: <Full Name>_, then the participant id
+      | (?i:late_)? )                          # Canvas: late_ in front of the login
+    (?P<student_id>[^\\/_]+)
+    (?: _assignsubmission_[a-z]+_[\\/]         # Moodle: _assignsubmission_file_/<file>
+      | _(?i:late_)?\d+_\d+_ )                 # Canvas: _[late_]<user id>_<submission id>_<file>
+    (?P<file_id>[^\\/]+)$
+"""
 
 # Autograding executes every submission with the course's hardened Execute step: each kernel runs in a
 # bubblewrap sandbox that hides this folder (solutions, gradebook, other students) and the network; test

@@ -9,7 +9,8 @@ One step per module:
 ``judge``       the comparison, made outside the student's kernel
 ``execute``     nbgrader's Execute step built from the above (configured in ``nbgrader_config.py``)
 ``classgrade``  grade a whole class in parallel: ``python -m grading LESSON``
+``gradebook``   where the gradebook lives (SQLite or PostgreSQL), and ``python -m grading.gradebook copy``
 ``edition``     the student edition: ``python -m grading.edition OUT``
 """
 
-__all__ = ["classgrade", "execute", "judge", "plain", "probes", "reference", "sandbox"]
+__all__ = ["classgrade", "execute", "gradebook", "judge", "plain", "probes", "reference", "sandbox"]

@@ -161,12 +161,12 @@ def submit(root: Path, lesson: str, student: str, nb) -> Path:
     return path
 
 
-def scores(root: Path, lesson: str) -> dict[str, dict[str, tuple[float, float]]]:
-    """Read the gradebook: ``{student: {grade_id: (score, max_score)}}`` for every graded cell."""
+def scores(root: Path, lesson: str, url: str | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+    """Read the gradebook (the course's SQLite file, or ``url``): ``{student: {grade_id: (score, max_score)}}``."""
     from nbgrader.api import Gradebook
 
     result: dict[str, dict[str, tuple[float, float]]] = {}
-    with Gradebook(f"sqlite:///{root / '.grading' / 'gradebook.db'}") as gb:
+    with Gradebook(url or f"sqlite:///{root / '.grading' / 'gradebook.db'}") as gb:
         for submission in gb.assignment_submissions(lesson):
             cells = {}
             for notebook in submission.notebooks:
