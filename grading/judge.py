@@ -97,6 +97,8 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
                            atol=args.get("atol", 1e-9), hint=args.get("hint", ""))
     elif kind == "check_shape":
         checks.check_shape(what, _as_checkable(sent), tuple(args["shape"]))
+    elif kind == "check_accuracy":
+        checks.check_accuracy(what, _as_checkable(sent), args["expected"], at_least=args["at_least"], hint=args.get("hint", ""))
     elif kind == "check_finite":
         checks.check_finite(what, _as_checkable(sent))
     elif kind == "check_equal":

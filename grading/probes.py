@@ -30,7 +30,7 @@ __all__ = ["CHECKS", "Check", "TestCellError", "check_calls", "hidden_lines", "l
 #: The checks of helpers.checks, and the position of the argument the student's code produced.
 CHECKS = {
     "check_close": 1, "check_shape": 1, "check_type": 1, "check_finite": 1, "check_equal": 1,
-    "check_true": 0, "check_loops": 1,
+    "check_true": 0, "check_loops": 1, "check_accuracy": 1,
 }
 _BUILTINS = set(dir(builtins))
 _BEGIN_HIDDEN, _END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"

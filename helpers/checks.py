@@ -110,6 +110,19 @@ def _same(actual: Any, expected: Any) -> bool:
     raise TypeError(f"check_equal compares plain data; the expected value is a {type(expected).__name__}")
 
 
+def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hint: str = "") -> float:
+    """Fail unless the predicted labels ``actual`` match the true labels ``expected`` in at least the share
+    ``at_least`` of places; return that share. The message gives the share and the count, never the labels."""
+    labels = np.asarray(expected)
+    predicted = check_shape(what, actual, labels.shape)
+    right = int(np.sum(predicted == labels))
+    share = right / max(labels.size, 1)
+    if not share >= at_least:
+        raise CheckFailed(f"{what}: expected at least {at_least:.1%} right, got {share:.1%} ({right:,} of {labels.size:,})"
+                          + (f". Hint: {hint}" if hint else ""))
+    return share
+
+
 #: The syntax that makes a Python-level loop.
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 

@@ -57,3 +57,20 @@ def test_check_shape_type_true_and_finite():
         check_true(np.array([True, True]), "must be True")
     with pytest.raises(CheckFailed, match="expected finite numbers"):
         check_finite("f", [1.0, np.inf])
+
+
+def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_never_the_labels():
+    from helpers.checks import check_accuracy
+
+    labels = np.arange(10) % 10
+    predicted = labels.copy()
+    predicted[:1] = 9
+    assert check_accuracy("model on 10 digits", predicted, labels, at_least=0.9) == 0.9
+    predicted[:2] = 9
+    with pytest.raises(CheckFailed) as failure:
+        check_accuracy("model on 10 digits", predicted, labels, at_least=0.9, hint="train longer")
+    assert str(failure.value) == "model on 10 digits: expected at least 90.0% right, got 80.0% (8 of 10). Hint: train longer"
+    with pytest.raises(CheckFailed, match=r"expected shape \(10,\), got shape \(9,\)"):
+        check_accuracy("model on 10 digits", predicted[:9], labels, at_least=0.9)
+    with pytest.raises(CheckFailed, match="expected numbers"):
+        check_accuracy("model on 10 digits", None, labels, at_least=0.0)

@@ -394,3 +394,20 @@ def test_a_name_bound_again_after_its_definition_is_not_a_definition():
 def test_a_definition_inside_an_if_counts():
     cells = ["if True:\n    def f(x):\n        while x:\n            x -= 1\n"]
     assert loops_in_definition(cells, "f") == ["While"]
+
+
+# ---- check_accuracy: the labels stay in the trusted records ---------------------------------------------------
+def test_check_accuracy_is_judged_against_the_recorded_labels_and_a_hidden_failure_shows_no_label():
+    labels = np.arange(20) % 10
+    rec = record("check_accuracy", hidden=True, what="final_model on sealed digits", expected=labels, at_least=0.9,
+                 hint="try another design")
+    assert judge([rec], [sent(0, labels.copy())]).passed
+    wrong = labels.copy()
+    wrong[:3] = (wrong[:3] + 1) % 10
+    verdict = judge([rec], [sent(0, wrong)])
+    assert verdict == Verdict(False, "hidden test 1 of 1 failed: final_model on sealed digits. Hint: try another design")
+    visible = {**rec, "hidden": False}
+    assert judge([visible], [sent(0, wrong)]).message == helpers_message(
+        lambda: checks.check_accuracy("final_model on sealed digits", wrong, labels, at_least=0.9, hint="try another design"))
+    for forged in (TensorData(labels.astype(float), "torch.float64"), Opaque("__main__.Anything", ["builtins.object"]), "all"):
+        assert not judge([rec], [sent(0, forged)]).passed

@@ -522,7 +522,7 @@ def test_the_lessons_have_test_cells():
 
 def test_the_module_lists_each_check_with_the_position_of_its_actual_argument():
     assert probes.CHECKS == {"check_close": 1, "check_shape": 1, "check_type": 1, "check_finite": 1, "check_equal": 1,
-                             "check_true": 0, "check_loops": 1}
+                             "check_true": 0, "check_loops": 1, "check_accuracy": 1}
 
 
 def test_changes_made_through_a_part_of_a_needed_object_are_kept():
