@@ -223,4 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     reports = grade_class(args.lesson, args.submissions, args.jobs, args.course, extra_args=extra)
     print(summary_table(reports))
+    from .similarity import class_report  # similar answers in the class: similarity.html and .csv beside the reports
+
+    class_report(args.lesson, args.course or Path.cwd())
     return 0 if all(r.graded for r in reports) else 1
