@@ -31,10 +31,12 @@ are alike in most correct answers.
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import html
 import io
 import json
+import keyword
 import sys
 import textwrap
 import tokenize
@@ -116,17 +118,33 @@ def _without_comments_and_docstrings(source: str) -> str:
     return out
 
 
+def _line_key(line: str) -> tuple[str, ...] | str:
+    """A line, to compare with the template's lines: its text, or for a ``def`` line its tokens with the
+    parameters' names as ``V`` (a student may rename them: ``def predict(sizes, slope, intercept):``)."""
+    text = line.strip()
+    if not text.startswith(("def ", "async def ")):
+        return text
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return text
+    return tuple("V" if t.type == tokenize.NAME and not keyword.iskeyword(t.string) and tokens[i - 1].string != "def"
+                 else t.string for i, t in enumerate(tokens))
+
+
 def own_code(answer: str, template: str = "") -> str:
     """The student's own code in an answer cell: without comments, docstrings, blank lines and the lines of
     the released ``template`` (the answer cell as released: signature, docstring, stub), dedented.
 
-    A template line that opens a block (``def predict(x, m, c):``) stays, as a comment that says so, to show
+    A line is the template's when its tokens are, names aside (a student may rename the parameters). A
+    template line that opens a block (``def predict(x, m, c):``) stays, as a comment that says so, to show
     where the code belongs: comments are not compared.
     """
-    template_lines = {line.strip() for line in _without_comments_and_docstrings(template).splitlines()}
+    template_lines = {_line_key(line) for line in _without_comments_and_docstrings(template).splitlines()}
     kept = []
     for line in _without_comments_and_docstrings(answer).splitlines():
-        if line.strip() in template_lines:
+        if _line_key(line) in template_lines:
             if line.rstrip().endswith(":"):
                 kept.append(line.replace(line.lstrip(), f"{RELEASED}{line.strip()}"))
         elif line.strip():
@@ -135,18 +153,24 @@ def own_code(answer: str, template: str = "") -> str:
 
 
 # ---- fingerprints and comparisons ------------------------------------------------------------------------
-def _fingerprint(code: str, boilerplate: set[int] | frozenset[int] = frozenset()) -> CodeFingerprint:
-    """copydetect's fingerprint of ``code`` (a Python answer), without the hashes in ``boilerplate``.
+def _fingerprint(code: str) -> CodeFingerprint:
+    """copydetect's fingerprint of ``code`` (a Python answer)."""
+    return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, filter=True, language="python", fp=io.StringIO(code))
+
+
+def _without(fp: CodeFingerprint, boilerplate: set[int]) -> CodeFingerprint:
+    """A copy of ``fp`` without the hashes in ``boilerplate`` (what counts for no one).
 
     The boilerplate is removed here rather than by copydetect, whose removal (``np.intersect1d`` with
     ``assume_unique``) also drops one of two identical k-grams of the same answer.
     """
-    fp = CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, filter=True, language="python", fp=io.StringIO(code))
-    if boilerplate:
-        fp.hashes = {h for h in fp.hashes if h not in boilerplate}
-        fp.hash_idx = {h: i for h, i in fp.hash_idx.items() if h not in boilerplate}
-        fp.token_coverage = get_token_coverage(fp.hash_idx, fp.k, len(fp.filtered_code))
-    return fp
+    if fp.hashes.isdisjoint(boilerplate):
+        return fp
+    kept = copy.copy(fp)
+    kept.hashes = fp.hashes - boilerplate
+    kept.hash_idx = {h: i for h, i in fp.hash_idx.items() if h not in boilerplate}
+    kept.token_coverage = get_token_coverage(kept.hash_idx, fp.k, len(fp.filtered_code))
+    return kept
 
 
 @dataclass
@@ -218,14 +242,17 @@ def _passages(code: str, slices) -> list[tuple[int, int]]:
     return lines
 
 
-def _compare(exercise: str, a_code: str, a: CodeFingerprint, b_code: str, b: CodeFingerprint) -> Match | None:
+def _compare(exercise: str, a_code: str, a: CodeFingerprint, b_code: str, b: CodeFingerprint,
+             a_size: float, b_size: float) -> Match | None:
+    """The passages that two answers to ``exercise`` share; shares are of ``a_size`` and ``b_size`` tokens."""
     if not a.hashes or not b.hashes or a.hashes.isdisjoint(b.hashes):
         return None
     _, (share_a, share_b), (slices_a, slices_b) = compare_files(a, b)
     if share_a == 0 and share_b == 0:
         return None
+    tokens_a, tokens_b = float(share_a * a.token_coverage), float(share_b * b.token_coverage)
     return Match(exercise, a_code, b_code, _passages(a_code, slices_a), _passages(b_code, slices_b),
-                 float(share_a) * a.token_coverage, float(share_b) * b.token_coverage, float(share_a), float(share_b))
+                 tokens_a, tokens_b, tokens_a / max(1.0, a_size), tokens_b / max(1.0, b_size))
 
 
 def _load(path: Path) -> dict:
@@ -255,41 +282,58 @@ def compare_class(answers: dict[str, dict[str, str]], templates: dict[str, str],
     # Code in the released notebook outside the answer cells counts for no one.
     lesson = set().union(*(_fingerprint(code).hashes for code in lesson_code)) if lesson_code else set()
     solution_code = {e: own_code(_strip_markers(reference.get(e, "")), templates[e]) for e in exercises}
-    solution_fp = {e: _fingerprint(solution_code[e], lesson) for e in exercises}
-    solution_hashes = {e: solution_fp[e].hashes for e in exercises}
+    solution_fp = {e: _without(_fingerprint(solution_code[e]), lesson) for e in exercises}
 
     code = {s: {e: own_code(cells.get(e, ""), templates[e]) for e in exercises} for s, cells in answers.items()}
-    # with the reference solution: only the lesson's code left out
-    to_reference = {s: {e: _fingerprint(code[s][e], lesson) for e in exercises} for s in answers}
-    # between students: what they share with the reference solution is counted there, not between them
-    to_students = {s: {e: _fingerprint(code[s][e], lesson | solution_hashes[e]) for e in exercises} for s in answers}
+    # Answers with the same code (stubs, answers shared whole) share one fingerprint, and one comparison below.
+    to_reference, to_students, known = {}, {}, {}
+    for s in answers:
+        to_reference[s], to_students[s] = {}, {}
+        for e in exercises:
+            if (e, code[s][e]) not in known:
+                # with the reference solution: only the lesson's code left out
+                fp = _without(_fingerprint(code[s][e]), lesson)
+                # between students: what they share with the reference solution is counted there, not between them
+                known[e, code[s][e]] = fp, _without(fp, solution_fp[e].hashes)
+            to_reference[s][e], to_students[s][e] = known[e, code[s][e]]
+
+    # A student's own code, in tokens (what their fingerprints cover): the denominator of every share.
+    size = {s: {e: float(to_reference[s][e].token_coverage) for e in exercises} for s in answers}
+    own = {s: sum(size[s].values()) for s in answers}
+    reference_size = {e: float(solution_fp[e].token_coverage) for e in exercises}
 
     reference_lines = []
     for s in answers:
-        matches = [m for e in exercises if (m := _compare(e, code[s][e], to_reference[s][e], solution_code[e], solution_fp[e]))]
-        own = sum(fp.token_coverage for fp in to_reference[s].values())
+        matches = [m for e in exercises if (m := _compare(e, code[s][e], to_reference[s][e], solution_code[e], solution_fp[e],
+                                                          size[s][e], reference_size[e]))]
         shared = sum(m.student_tokens for m in matches)
-        if matches and own:
-            score = shared / own
+        if matches and own[s]:
+            score = shared / own[s]
             reported = score >= threshold and shared >= min_shared
-            reference_lines.append(Similarity(s, REFERENCE, score, score, sum(m.other_tokens for m in matches)
-                                              / max(1, sum(fp.token_coverage for fp in solution_fp.values())), matches, reported))
+            other_share = sum(m.other_tokens for m in matches) / max(1, sum(reference_size.values()))
+            reference_lines.append(Similarity(s, REFERENCE, score, score, other_share, matches, reported))
     similar_to_reference = {line.student for line in reference_lines if line.reported}
 
     pairs = []
     students = sorted(answers)
-    own = {s: sum(fp.token_coverage for fp in to_students[s].values()) for s in students}
+    compared: dict[tuple[int, int], Match | None] = {}
+
+    def compare(e: str, a: str, b: str) -> Match | None:
+        key = (id(to_students[a][e]), id(to_students[b][e]))
+        if key not in compared:
+            compared[key] = _compare(e, code[a][e], to_students[a][e], code[b][e], to_students[b][e], size[a][e], size[b][e])
+        return compared[key]
+
     for i, a in enumerate(students):
         for b in students[i + 1:]:
-            matches = [m for e in exercises if (m := _compare(e, code[a][e], to_students[a][e], code[b][e], to_students[b][e]))]
+            matches = [m for e in exercises if (m := compare(e, a, b))]
             if not matches:
                 continue
             shared_a = sum(m.student_tokens for m in matches)
             shared_b = sum(m.other_tokens for m in matches)
             score = (shared_a + shared_b) / max(1, own[a] + own[b])
             reported = score >= threshold and min(shared_a, shared_b) >= min_shared
-            both = {a, b} <= similar_to_reference
-            note = "both are also similar to the reference solution" if both else ""
+            note = "both are also similar to the reference solution" if {a, b} <= similar_to_reference else ""
             pairs.append(Similarity(a, b, score, shared_a / max(1, own[a]), shared_b / max(1, own[b]), matches, reported, note))
     key = lambda s: (-s.score, s.student, s.other)  # noqa: E731
     return sorted(pairs, key=key), sorted(reference_lines, key=key)
