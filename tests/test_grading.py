@@ -180,7 +180,7 @@ class LessonRoundTrip:
             text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
             for cell in entry["fails"]:
                 assert cell in text, f"feedback of wrong-{answer} does not mention {cell}"
-            assert re.search(r"expected .+, got |hidden test \d+ of \d+ (failed|did not run)", text), (
+            assert re.search(r"expected .+, (got|found) |hidden test \d+ of \d+ (failed|did not run)", text), (
                 f"feedback of wrong-{answer} never says what was expected and what came back, nor which hidden test failed")
         solution_page = (root / ".grading" / "feedback" / "solution" / lesson / f"{lesson}.html").read_text()
         assert "most recent call last" not in solution_page, "the solution's feedback shows an error"
