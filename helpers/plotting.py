@@ -140,12 +140,14 @@ def plot_loss_surface(
     title: str = "Loss surface and descent path",
     levels: int = 25,
     log: bool = True,
+    loss_label: str = "loss",
 ) -> Axes:
     """Contour the loss over a grid of parameters and draw a descent path on it.
 
     ``ms`` has shape (p,), ``cs`` shape (q,), and ``losses`` shape (q, p): ``losses[i, j]`` is the loss
     at ``m = ms[j]``, ``c = cs[i]`` (the layout of ``np.meshgrid(ms, cs)``). ``path`` has shape (k, 2),
     one ``(m, c)`` row per step; its start is marked with a circle and its end with a star.
+    ``loss_label`` names the loss on the colour bar, with its unit, e.g. ``"MSE in k€²"``.
     """
     ms_arr = as_float_array("ms", ms, ndim=1)
     cs_arr = as_float_array("cs", cs, ndim=1)
@@ -159,7 +161,7 @@ def plot_loss_surface(
         filled = ax.contourf(ms_arr, cs_arr, values, levels=levels, cmap="viridis")
         ax.contour(ms_arr, cs_arr, values, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
         colorbar = ax.figure.colorbar(filled, ax=ax)
-        colorbar.set_label("log10(loss)" if log else "loss")
+        colorbar.set_label(f"log10({loss_label})" if log else loss_label)
         if path_arr is not None and len(path_arr):
             ax.plot(path_arr[:, 0], path_arr[:, 1], "-", color=PALETTE["orange"], lw=2, label="descent path")
             ax.plot(*path_arr[0], "o", color="white", mec="black", ms=8, label="start")
