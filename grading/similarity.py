@@ -119,18 +119,17 @@ def _without_comments_and_docstrings(source: str) -> str:
 
 
 def _line_key(line: str) -> tuple[str, ...] | str:
-    """A line, to compare with the template's lines: its text, or for a ``def`` line its tokens with the
+    """A line, to compare with the template's lines: its tokens (spacing aside), and in a ``def`` line the
     parameters' names as ``V`` (a student may rename them: ``def predict(sizes, slope, intercept):``)."""
     text = line.strip()
-    if not text.startswith(("def ", "async def ")):
-        return text
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+        tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline)
                   if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return text
-    return tuple("V" if t.type == tokenize.NAME and not keyword.iskeyword(t.string) and tokens[i - 1].string != "def"
-                 else t.string for i, t in enumerate(tokens))
+    if tokens[:1] != ["def"]:
+        return tuple(tokens)
+    return tuple("V" if i > 1 and t.isidentifier() and not keyword.iskeyword(t) else t for i, t in enumerate(tokens))
 
 
 def own_code(answer: str, template: str = "") -> str:
