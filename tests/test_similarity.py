@@ -550,3 +550,14 @@ def test_the_command_line(small_course, tmp_path, capsys):
     rows = list(csv.DictReader((small_course / ".grading" / "reports" / LESSON / "similarity.csv").open()))
     assert json.dumps(rows)  # plain text
     assert {r["student"] for r in rows if r["kind"] == "not compared"} == set(NOT_COMPARED)
+
+
+def test_the_class_command_writes_the_report_after_grading(small_course, monkeypatch):
+    """``python -m grading LESSON`` calls the report once the class is graded (the grading itself stubbed here)."""
+    from grading import classgrade
+
+    graded = [classgrade.StudentReport(s, graded=True) for s in ("bob", "erin", "farid")]
+    monkeypatch.setattr(classgrade, "grade_class", lambda *args, **kwargs: graded)
+    classgrade.main([LESSON, "--course", str(small_course)])
+    rows = list(csv.DictReader((small_course / ".grading" / "reports" / LESSON / "similarity.csv").open()))
+    assert [(r["student"], r["other"]) for r in rows if r["reported"] == "1"] == [COPIED_PAIR]
