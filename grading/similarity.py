@@ -552,11 +552,15 @@ def _course_folders(course: Path) -> dict[str, Path]:
 def class_report(lesson: str, course: Path, submissions: Path | None = None, quiet: bool = False,
                  **options) -> SimilarityReport | None:
     """Write the similarity report of a graded class to ``<grading>/reports/<lesson>/`` (the class command's
-    hook). A problem with the report is printed and never stops the grading: it returns None then."""
+    hook). A problem with the report is printed and never stops the grading: it returns None then, as it
+    does when there is no submission to compare."""
     try:
         folders = _course_folders(course)
-        result = report(lesson, submissions or folders["submitted"], folders["release"] / lesson,
-                        folders["source"] / lesson, folders["reports"] / lesson, **options)
+        submissions = Path(submissions or folders["submitted"])
+        if not submissions.is_dir() or not any(p.is_dir() for p in submissions.iterdir()):
+            return None  # nobody to compare: nothing written
+        result = report(lesson, submissions, folders["release"] / lesson, folders["source"] / lesson,
+                        folders["reports"] / lesson, **options)
     except Exception as error:  # noqa: BLE001 - the grades are written already; the report must not undo that
         print(f"similarity report of {lesson} not written: {type(error).__name__}: {error}", file=sys.stderr)
         return None

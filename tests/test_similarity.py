@@ -561,3 +561,9 @@ def test_the_class_command_writes_the_report_after_grading(small_course, monkeyp
     classgrade.main([LESSON, "--course", str(small_course)])
     rows = list(csv.DictReader((small_course / ".grading" / "reports" / LESSON / "similarity.csv").open()))
     assert [(r["student"], r["other"]) for r in rows if r["reported"] == "1"] == [COPIED_PAIR]
+
+
+def test_the_class_hook_writes_nothing_without_submissions(small_course):
+    shutil.rmtree(small_course / ".grading" / "submitted")
+    assert similarity.class_report(LESSON, small_course) is None
+    assert not (small_course / ".grading" / "reports").exists()
