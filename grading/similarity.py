@@ -61,29 +61,32 @@ CSV_COLUMNS = ["kind", "student", "other", "score", "student_share", "other_shar
 #: copydetect's defaults: a passage must hold at least NOISE tokens to count (after names became V, F, ...),
 #: and every passage of GUARANTEE tokens is found (window = GUARANTEE - NOISE + 1).
 NOISE, GUARANTEE = 25, 25
+#: An answer cell is compared on its first MAX_ANSWER characters (the longest answer cell of the course holds 2,000).
+MAX_ANSWER = 20_000
 
 
 # ---- the students' own code ------------------------------------------------------------------------------
+def _cells(notebook: dict):
+    """``(cell_type, nbgrader metadata, source)`` of every cell, whatever shape a submitted notebook has."""
+    for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        meta = cell.get("metadata")
+        meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+        source = cell.get("source", "")
+        source = "".join(map(str, source)) if isinstance(source, list) else str(source)
+        yield cell.get("cell_type"), meta if isinstance(meta, dict) else {}, source[:MAX_ANSWER]
+
+
 def answer_cells(notebook: dict) -> dict[str, str]:
     """``{grade_id: source}`` of a notebook's code answer cells (nbgrader ``solution`` cells)."""
-    cells = {}
-    for cell in notebook.get("cells", []):
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if cell.get("cell_type") == "code" and meta.get("solution") and meta.get("grade_id"):
-            source = cell.get("source", "")
-            cells[str(meta["grade_id"])] = "".join(source) if isinstance(source, list) else str(source)
-    return cells
+    return {str(meta["grade_id"]): source for kind, meta, source in _cells(notebook)
+            if kind == "code" and meta.get("solution") and meta.get("grade_id")}
 
 
 def _code_cells(notebook: dict) -> list[str]:
     """Sources of a notebook's code cells that are not answer cells (the lesson's code and its test cells)."""
-    sources = []
-    for cell in notebook.get("cells", []):
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if cell.get("cell_type") == "code" and not meta.get("solution"):
-            source = cell.get("source", "")
-            sources.append("".join(source) if isinstance(source, list) else str(source))
-    return sources
+    return [source for kind, meta, source in _cells(notebook) if kind == "code" and not meta.get("solution")]
 
 
 def _without_comments_and_docstrings(source: str) -> str:
@@ -97,7 +100,7 @@ def _without_comments_and_docstrings(source: str) -> str:
     blank: list[tuple[int, int]] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, ValueError):
         return source
     layout = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
     previous = tokenize.NEWLINE
@@ -125,7 +128,7 @@ def _line_key(line: str) -> tuple[str, ...] | str:
     try:
         tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline)
                   if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)]
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, ValueError):
         return text
     if tokens[:1] != ["def"]:
         return tuple(tokens)

@@ -567,3 +567,20 @@ def test_the_class_hook_writes_nothing_without_submissions(small_course):
     shutil.rmtree(small_course / ".grading" / "submitted")
     assert similarity.class_report(LESSON, small_course) is None
     assert not (small_course / ".grading" / "reports").exists()
+
+
+def test_a_notebook_of_the_wrong_shape_is_not_compared_and_stops_nothing(tmp_path):
+    submissions = tmp_path / "submitted"
+    shapes = {"odd": {"cells": [1, "x", {"metadata": []}, {"cell_type": "code", "metadata": {"nbgrader": 5}}]},
+              "listed": [], "erin": None, "farid": None}
+    for student, content in shapes.items():
+        (submissions / student / LESSON).mkdir(parents=True)
+        path = submissions / student / LESSON / f"{LESSON}.ipynb"
+        if content is None:
+            nbformat.write(notebook_with(INDEPENDENT["erin"] if student == "erin" else COPY), str(path))
+        else:
+            path.write_text(json.dumps(content))
+    result = similarity.report(LESSON, submissions, *lesson_folders(tmp_path), tmp_path / "out")
+    assert result.not_compared == {"listed": "corrupt notebook 01_gradient_descent.ipynb: not a valid notebook (no cells)",
+                                   "odd": "no answer cells (the cells' nbgrader metadata is missing)"}
+    assert [(s.student, s.other) for s in result.reported_pairs] == [COPIED_PAIR]
