@@ -108,7 +108,9 @@ class SandboxPolicy:
         for name in KEPT_ENVIRONMENT:
             if name in os.environ:
                 args += ["--setenv", name, os.environ[name]]
-        args += ["--chdir", str(self.writable), "--setenv", "HOME", str(self.writable)]
+        # HOME and IPython's folder live beside the sockets: nothing but what the student's code writes lands in the
+        # submission folder, which nbgrader copies to the feedback folder
+        args += ["--chdir", str(self.writable), "--setenv", "HOME", str(self.sockets / "home")]
         args += ["--setenv", "MPLCONFIGDIR", str(self.sockets / "mpl"), "--setenv", "TMPDIR", str(self.sockets / "tmp")]
         args += ["--setenv", "IPYTHONDIR", str(self.sockets / "ipython")]  # nothing of IPython lands in the submission
         # prlimit (util-linux) sets the limits on the kernel, and everything it starts inherits them
@@ -148,6 +150,6 @@ def hidden_folders(course_root: Path) -> tuple[Path, ...]:
 
 def prepare_sockets(folder: Path) -> None:
     """Create the sub-folders the sandboxed kernel writes its caches and temporary files to."""
-    for sub in ("mpl", "tmp", "ipython"):
+    for sub in ("mpl", "tmp", "ipython", "home"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)

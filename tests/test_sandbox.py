@@ -106,7 +106,7 @@ def test_the_submission_folder_is_bound_writable_and_is_the_working_directory(po
     submission = str(layout["submission"])
     assert (submission, submission) in after(args, "--bind", 2)
     assert after(args, "--chdir") == [submission]
-    assert ("HOME", submission) in after(args, "--setenv", 2)
+    assert ("HOME", submission) not in after(args, "--setenv", 2), "nothing of the kernel's home may land in the feedback"
     assert position(args, "--bind", submission) > position(args, "--tmpfs", str(layout["course"]))
 
 
@@ -116,6 +116,7 @@ def test_the_sockets_folder_is_bound_writable_and_holds_the_caches(policy, layou
     assert (sockets, sockets) in after(args, "--bind", 2)
     settings = dict(after(args, "--setenv", 2))
     assert settings["MPLCONFIGDIR"] == str(layout["sockets"] / "mpl") and settings["TMPDIR"] == str(layout["sockets"] / "tmp")
+    assert settings["HOME"] == str(layout["sockets"] / "home") and settings["IPYTHONDIR"] == str(layout["sockets"] / "ipython")
 
 
 def test_helpers_data_and_the_python_environment_are_shown_read_only_inside_the_hidden_course(policy):
@@ -212,7 +213,7 @@ def test_hidden_folders_are_the_resolved_course_root_and_jupyters_runtime_folder
 def test_prepare_sockets_makes_private_cache_folders(tmp_path):
     folder = tmp_path / "sockets"
     sb.prepare_sockets(folder)
-    assert (folder / "mpl").is_dir() and (folder / "tmp").is_dir()
+    assert (folder / "mpl").is_dir() and (folder / "tmp").is_dir() and (folder / "home").is_dir() and (folder / "ipython").is_dir()
     assert folder.stat().st_mode & 0o777 == 0o700
 
 
