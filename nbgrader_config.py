@@ -60,13 +60,16 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from grading.execute import SandboxedExecute  # noqa: E402
+from grading.execute import RestoreTestCells, SandboxedExecute  # noqa: E402
 from grading.feedback import FeedbackExporter, FeedbackSummary, HideHiddenTests  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
@@ -86,6 +89,10 @@ c.SandboxedExecute.reference_directory = os.environ.get("COURSE_REFERENCE_CACHE"
 c.SandboxedExecute.sandbox = os.environ.get("COURSE_GRADING_SANDBOX", "auto")
 # Deleted test cells are put back from the gradebook, so they are graded (and fail) instead of vanishing.
 c.OverwriteCells.add_missing_cells = True
+# Locked cells come back from the gradebook (test cells with their hidden tests); nbgrader's warning
+# "checksum ... has changed!" is kept for cells a student changed, not given for every cell left as released.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreTestCells, CheckCellMetadata]
+c.RestoreTestCells.release_directory = os.path.join(ROOT, "notebooks")
 # Keep autograded notebooks small even when a submission prints without end.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50

@@ -28,7 +28,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Enum, Integer, Unicode
 
 from . import plain, probes
@@ -37,7 +37,7 @@ from .judge import judge_cell
 from .reference import Reference, load_reference, module_names
 
 __all__ = [
-    "SandboxKernelManager", "SandboxedExecute",
+    "RestoreTestCells", "SandboxKernelManager", "SandboxedExecute",
 ]
 
 
@@ -300,3 +300,45 @@ class SandboxedExecute(Execute):
             self._output_dropped = True
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+class RestoreTestCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` (the sanitizing step that restores locked cells from the gradebook), quiet
+    about the cells a student left as released.
+
+    The gradebook keeps each test cell with its hidden tests; the released notebook has them cut out, so every
+    test cell with hidden tests differs from the gradebook's copy in every submission, the solution included,
+    and nbgrader warns "Attribute 'checksum' for cell ... has changed!" for each. A locked cell identical to
+    the released one is restored silently; a cell the student changed is restored with nbgrader's warning.
+    """
+
+    release_directory = Unicode("", help="Folder of the released student notebooks.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: Any):
+        info = resources.get("nbgrader", {})
+        self._released: dict[str, str] = {}
+        if self.release_directory and info.get("assignment") and info.get("notebook"):
+            path = Path(self.release_directory) / info["assignment"] / f"{info['notebook']}.ipynb"
+            try:
+                cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            except (OSError, ValueError, AttributeError):
+                cells = []
+            for released in cells:
+                grade_id = released.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if grade_id:
+                    source = released.get("source", "")
+                    self._released[grade_id] = "".join(source) if isinstance(source, list) else source
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, cell_index: int):
+        from nbgrader.api import MissingEntry
+
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.source == self._released.get(grade_id):
+            try:
+                stored = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                stored = None
+            if stored is not None and stored.locked and stored.cell_type == cell.cell_type:
+                cell.source = stored.source  # as released: only the hidden tests come back
+        return super().preprocess_cell(cell, resources, cell_index)
