@@ -1,0 +1,131 @@
+"""Collect a lesson from an LMS download: ``python -m grading collect LESSON [DOWNLOAD.zip ...]``.
+
+Run it from the course folder. The download (the zip files Canvas or Moodle give, or the files in them) goes
+to ``.grading/downloaded/<lesson>/archive/``; named on the command line, the files replace what that folder
+held. The command runs ``nbgrader zip_collect <lesson> --force`` (``--force``: a new download replaces the
+last one), which reads each student's id from the file's name (``FileNameCollectorPlugin.named_regexp`` in
+``nbgrader_config.py``) and copies the notebooks to ``.grading/submitted/<student>/<lesson>/``. nbgrader says
+nothing when no name matches; this command exits with 1 and names the folder, the names it found and the
+names it expects, when no notebook was collected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "collect", "main"]
+
+#: The names the course's configuration collects, for messages (``{notebook}``: the lesson's notebook).
+EXPECTED_NAMES = (
+    "Canvas: <login>_<user id>_<submission id>_{notebook} (late_ before the login or the user id is allowed)",
+    "Moodle: <Full Name>_<participant id>_assignsubmission_file_/{notebook}",
+)
+
+
+class CollectError(RuntimeError):
+    """Nothing could be collected; the message says where the command looked and what it expects."""
+
+
+@dataclass
+class Collected:
+    """What one collection brought in: ``{student: [notebook names]}``, and the files no name matched."""
+
+    archive: Path
+    students: dict[str, list[str]] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+    renamed: dict[str, list[str]] = field(default_factory=dict)  # students' notebooks under another name than the lesson's
+
+    @property
+    def notebooks(self) -> int:
+        return sum(map(len, self.students.values()))
+
+
+def _course(course: Path | None):
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config, PyFileConfigLoader
+
+    course = (course or Path.cwd()).resolve()
+    if not (course / "nbgrader_config.py").exists():
+        raise FileNotFoundError(f"no nbgrader_config.py in {course}: run this from the course folder or pass --course")
+    config = Config()
+    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
+    return course, config, NbGraderAPI(config=config).coursedir
+
+
+def collect(lesson: str, downloads: list[Path] | None = None, course: Path | None = None) -> Collected:
+    """Collect ``lesson`` from the LMS download; raise :class:`CollectError` when no notebook is collected."""
+    course, config, coursedir = _course(course)
+    downloaded = Path(coursedir.root) / config.ZipCollectApp.get("downloaded_directory", "downloaded") / lesson
+    archive, extracted = downloaded / "archive", downloaded / "extracted"
+    release = Path(coursedir.root) / coursedir.release_directory / lesson
+    expected = sorted(p.name for p in release.glob("*.ipynb"))
+    if not expected:
+        raise CollectError(f"{release} holds no notebooks: run `nbgrader generate_assignment {lesson}` first")
+    names = "\n".join(f"  {name.format(notebook=expected[0])}" for name in EXPECTED_NAMES)
+    if downloads:
+        missing = [str(p) for p in downloads if not Path(p).is_file()]
+        if missing:
+            raise CollectError(f"no such file: {', '.join(missing)}")
+        shutil.rmtree(archive, ignore_errors=True)
+        archive.mkdir(parents=True)
+        for path in downloads:
+            shutil.copy2(path, archive / Path(path).name)
+    if not archive.is_dir() or not any(archive.iterdir()):
+        archive.mkdir(parents=True, exist_ok=True)
+        raise CollectError(f"nothing to collect: {archive} is empty. Put the LMS download (its zip files) there, or name "
+                           f"the files: python -m grading collect {lesson} DOWNLOAD.zip ...\nExpected names:\n{names}")
+
+    scripts = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "zip_collect", lesson, "--force"], cwd=course, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line or "Error" in line]
+        raise CollectError(f"nbgrader zip_collect {lesson} failed: " + (" | ".join(errors[-3:]) or result.stderr[-1000:]))
+
+    # the same match nbgrader made, on the same (absolute) paths, to say what was collected and what was not
+    regexp = config.FileNameCollectorPlugin.get("named_regexp", "")
+    collected = Collected(archive)
+    found = sorted(p for p in extracted.rglob("*") if p.is_file()) if extracted.is_dir() else []
+    for path in found:
+        match = re.match(regexp, str(path)) if regexp and path.suffix == ".ipynb" else None
+        if match is None:
+            collected.unmatched.append(str(path.relative_to(extracted)))
+            continue
+        student, name = match.group("student_id"), Path(match.group("file_id")).name
+        collected.students.setdefault(student, []).append(name)
+        if name not in expected:
+            collected.renamed.setdefault(student, []).append(name)
+    if not collected.notebooks:
+        seen = ", ".join(collected.unmatched[:5]) + (" ..." if len(collected.unmatched) > 5 else "") or "no files"
+        raise CollectError(f"collected 0 notebooks for {lesson} from {archive} (found: {seen}).\n"
+                           f"Expected the names an LMS gives its downloads:\n{names}")
+    return collected
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grading collect", description=__doc__.splitlines()[0])
+    parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
+    parser.add_argument("downloads", nargs="*", type=Path, help="the LMS download's files (default: what "
+                        ".grading/downloaded/<lesson>/archive/ holds)")
+    parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
+    args = parser.parse_args(argv)
+    try:
+        collected = collect(args.lesson, args.downloads, args.course)
+    except (CollectError, FileNotFoundError) as error:
+        print(f"python -m grading collect: {error}", file=sys.stderr)
+        return 1
+    print(f"collected {collected.notebooks} notebook(s) of {len(collected.students)} student(s) into the submitted folder")
+    for student, names in sorted(collected.students.items()):
+        note = f"  (not the lesson's name: {', '.join(collected.renamed[student])})" if student in collected.renamed else ""
+        print(f"  {student}: {', '.join(names)}{note}")
+    if collected.unmatched:
+        print(f"not collected ({len(collected.unmatched)}, no student id in the name): {', '.join(collected.unmatched)}")
+    return 0
