@@ -7,11 +7,13 @@ present or ``--full`` is given):
    ``MnistData.loader``, against torchvision's standard ``datasets.MNIST`` + ``ToTensor`` + ``Normalize``
    ``DataLoader`` reading the *same* training digits (written as IDX files into a temporary folder);
 2. the held-out test accuracy of the seed recipe (SimpleNet 784-64-10, SGD lr 0.001 momentum 0.9, batch 64,
-   5 epochs) against lesson 5's final model (784-256-10, SGD lr 0.03 momentum 0.9, batch 128, 20 epochs,
-   random shifts of up to 2 pixels), over several seeds, and the final model's training time.
+   5 epochs), of lesson 5's last table row (784-256-10, SGD lr 0.03 momentum 0.9, batch 128, 20 epochs, random
+   shifts of up to 2 pixels) and of lesson 5's final model (784-256-128-10, the same shifts, 40 epochs, SGD
+   momentum 0.9 with a cosine schedule from 0.05), over several seeds, with their training times; offline, also
+   their accuracy on the 1,000 sealed digits that grade the final model (``helpers.mnist.sealed_images``).
 
-Targets (COURSE.md): final model >= 93.5% on the offline held-out digits; >= 97.5% on the official test
-set when trained on the full 60,000 digits. Prints a table and a JSON record (also written to ``--out``).
+Targets (COURSE.md): final model >= 96% on the sealed digits (offline, the grade's threshold); >= 97.5% on the
+official test set when trained on the full 60,000 digits. Prints a table and a JSON record (also in ``--out``).
 
 Usage: ``python benchmarks/mnist.py [--seeds 0 1 2] [--full] [--out benchmarks/results/mnist.json]``
 """
@@ -32,9 +34,9 @@ import torch.nn.functional as F
 from torch import nn, optim
 
 from helpers.data import data_dir
-from helpers.mnist import MNIST_FILES, MnistData, load_mnist, write_idx
+from helpers.mnist import MNIST_FILES, MnistData, load_mnist, sealed_images, sealed_labels, write_idx
 
-TARGET_OFFLINE = 0.935
+TARGET_OFFLINE = 0.96
 TARGET_FULL = 0.975
 
 
@@ -141,30 +143,51 @@ def seed_recipe(data: MnistData, seed: int) -> dict:
             "test_acc": _accuracy(flat, data.x_test, data.y_test)}
 
 
-def final_recipe(data: MnistData, seed: int) -> dict:
+def shifted_recipe(data: MnistData, seed: int, hidden: tuple[int, ...] = (256,), lr: float = 0.03, epochs: int = 20,
+                   cosine: bool = False) -> dict:
+    """An MLP trained on randomly shifted digits (batch 128, SGD momentum 0.9), as lesson 5's `run` trains it."""
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-    optimizer = optim.SGD(model.parameters(), lr=0.03, momentum=0.9)
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = 784
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    model = nn.Sequential(*layers, nn.Linear(width, 10))
+    optimizer = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     shifts = torch.Generator().manual_seed(seed)
     background = -data.mean / data.std
     loader = data.loader("train", batch_size=128, seed=seed)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(loader)) if cosine else None
     start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(20):
+    for _ in range(epochs):
         model.train()
         for images, labels in loader:
             optimizer.zero_grad()
             loss = loss_fn(model(_shift(images, 2, background, shifts)), labels)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"seconds": seconds, "cpu_seconds": cpu, "val_acc": _accuracy(model, data.x_val, data.y_val),
-            "test_acc": _accuracy(model, data.x_test, data.y_test)}
+    record = {"seconds": seconds, "cpu_seconds": cpu, "val_acc": _accuracy(model, data.x_val, data.y_val),
+              "test_acc": _accuracy(model, data.x_test, data.y_test)}
+    if data.source.startswith("offline"):
+        record["sealed_acc"] = _accuracy(model, sealed_images(data), sealed_labels())
+    return record
+
+
+def final_recipe(data: MnistData, seed: int) -> dict:
+    """Lesson 5's final model: 784-256-128-10, shifts, 40 epochs, cosine schedule from 0.05."""
+    return shifted_recipe(data, seed, hidden=(256, 128), lr=0.05, epochs=40, cosine=True)
 
 
 def _summary(runs: list[dict]) -> dict:
     tests = [r["test_acc"] for r in runs]
+    sealed = [r["sealed_acc"] for r in runs if "sealed_acc" in r]
+    extra = {"sealed_acc_mean": statistics.mean(sealed), "sealed_acc_min": min(sealed)} if sealed else {}
     return {
+        **extra,
         "test_acc_mean": statistics.mean(tests),
         "test_acc_min": min(tests),
         "test_acc_max": max(tests),
@@ -198,8 +221,9 @@ def main() -> None:
 
     speed = loader_speed(data, args.repeats)
     seed_runs = [seed_recipe(data, s) for s in args.seeds]
+    table_runs = [shifted_recipe(data, s) for s in args.seeds]
     final_runs = [final_recipe(data, s) for s in args.seeds]
-    seed_sum, final_sum = _summary(seed_runs), _summary(final_runs)
+    seed_sum, table_sum, final_sum = _summary(seed_runs), _summary(table_runs), _summary(final_runs)
     target = TARGET_FULL if full else TARGET_OFFLINE
 
     print()
@@ -211,11 +235,15 @@ def main() -> None:
     print(f"{'model (seeds ' + ', '.join(map(str, args.seeds)) + ')':<44} {'test acc. mean':>14} {'min':>7} {'max':>7} "
           f"{'train s':>8} {'CPU s':>6}")
     for name, summary in (("seed recipe: SimpleNet, SGD 0.001, 5 ep.", seed_sum),
-                          ("lesson 5 final: 256 hidden, shifts, 20 ep.", final_sum)):
+                          ("lesson 5 table: 256 hidden, shifts, 20 ep.", table_sum),
+                          ("lesson 5 final: 256-128, shifts, 40 ep. cos", final_sum)):
+        sealed = f"  sealed {summary['sealed_acc_mean']:.1%} (min {summary['sealed_acc_min']:.1%})" if "sealed_acc_mean" in summary else ""
         print(f"{name:<44} {summary['test_acc_mean']:>14.1%} {summary['test_acc_min']:>7.1%} "
-              f"{summary['test_acc_max']:>7.1%} {summary['train_seconds_mean']:>8.1f} {summary['train_cpu_seconds_mean']:>6.1f}")
-    verdict = "meets" if final_sum["test_acc_min"] >= target else "MISSES"
-    print(f"\nfinal model {verdict} the target of {target:.1%} on held-out digits (worst seed {final_sum['test_acc_min']:.1%})")
+              f"{summary['test_acc_max']:>7.1%} {summary['train_seconds_mean']:>8.1f} {summary['train_cpu_seconds_mean']:>6.1f}{sealed}")
+    measured = "sealed_acc_min" if not full else "test_acc_min"
+    verdict = "meets" if final_sum[measured] >= target else "MISSES"
+    where = "the 1,000 sealed digits" if not full else "the official test digits"
+    print(f"\nfinal model {verdict} the target of {target:.1%} on {where} (worst seed {final_sum[measured]:.1%})")
 
     record = {
         "data": data.source,
@@ -224,9 +252,11 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "processor": platform.machine()},
         "loader": speed,
         "seed_recipe": seed_sum,
+        "table_recipe": table_sum,
         "final_model": final_sum,
-        "target_test_acc": target,
-        "target_met": final_sum["test_acc_min"] >= target,
+        "target_acc": target,
+        "target_measured_on": "sealed" if not full else "test",
+        "target_met": final_sum[measured] >= target,
     }
     text = json.dumps(record, indent=2)
     print(text)
