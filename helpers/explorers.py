@@ -109,6 +109,7 @@ class DescentExplorer:
         ylabel: str = "intercept c",
         title: str = "Gradient descent",
         static: bool | None = None,
+        loss_label: str | None = None,
     ) -> None:
         if not callable(run):
             raise TypeError(f"run must be a function run(lr, epochs) -> (path, losses), got {type(run).__name__}")
@@ -127,6 +128,7 @@ class DescentExplorer:
             raise ValueError(f"epochs must be an int from 1 to max_epochs={max_epochs}, got {epochs!r}")
         self.run, self.lr_range, self.max_epochs = run, (low, high), int(max_epochs)
         self.labels = {"xlabel": xlabel, "ylabel": ylabel, "title": title}
+        self.loss_label = loss_label  # the loss and its unit, e.g. "MSE in k€²", on the colour bar and the curve
         self.static = not has_widget_frontend() if static is None else bool(static)
         self.redraws = 0
         self.figure: Figure | None = None
@@ -160,10 +162,11 @@ class DescentExplorer:
             warnings.simplefilter("ignore", RuntimeWarning)
             shown = _within(path, self.ms, self.cs) if verdict == "diverged" else path
             plot_loss_surface(self.ms, self.cs, self.grid, path=shown, ax=ax_surface,
-                              xlabel=self.labels["xlabel"], ylabel=self.labels["ylabel"],
+                              xlabel=self.labels["xlabel"], ylabel=self.labels["ylabel"], loss_label=self.loss_label or "loss",
                               title=f"{self.labels['title']}: lr = {lr:.3g}, {epochs} epochs")
             ax_surface.set(xlim=(self.ms[0], self.ms[-1]), ylim=(self.cs[0], self.cs[-1]))
-            plot_loss_curve(losses, ax=ax_loss, title=f"Loss: {verdict}")
+            plot_loss_curve(losses, ax=ax_loss, title=f"Loss: {verdict}",
+                            **({"ylabel": f"loss ({self.loss_label})"} if self.loss_label else {}))
             if verdict == "diverged":
                 ax_loss.title.set_color(PALETTE["vermillion"])
         self.figure, self.path, self.losses, self._png = figure, path, losses, None
@@ -240,7 +243,8 @@ def descent_explorer(run: DescentRun, surface: tuple[Any, Any, Any], **options: 
     ``surface = (ms, cs, losses)`` is the grid that ``plot_loss_surface`` contours: shapes (p,), (q,), (q, p).
 
     Options: ``lr`` and ``epochs`` (starting values, default 0.01 and 100), ``lr_range`` (default
-    (1e-4, 0.1)), ``max_epochs`` (default 1000), ``xlabel``, ``ylabel``, ``title``, and ``static``
+    (1e-4, 0.1)), ``max_epochs`` (default 1000), ``xlabel``, ``ylabel``, ``title``, ``loss_label`` (the loss
+    and its unit, e.g. ``"MSE in k€²"``, on the colour bar and the loss axis), and ``static``
     (default: static unless a person can move the sliders, see :func:`has_widget_frontend`).
 
     Returns a :class:`DescentExplorer`; as the last line of a cell it shows itself: the widget in
