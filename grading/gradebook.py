@@ -71,7 +71,7 @@ def _engine(url: str) -> sa.Engine:
     except ModuleNotFoundError as error:
         raise GradebookError(
             f"the database driver for {url.split(':', 1)[0]!r} is not installed ({error.name}); "
-            f"hint: pip install -e '.[gradebook]'") from error
+            f"hint: pip install -e '.[instructor]'") from error
     try:
         with engine.connect():
             pass
