@@ -8,9 +8,11 @@ verdict; ``report.passed(tol)`` says whether the largest relative error is at mo
 
 The relative error of an entry is ``|a - n| / max(|a|, |n|, floor)``, the habit of Stanford's CS231n
 notes: it does not depend on the scale of the gradient, and ``floor`` keeps it finite when both
-values are zero. Rough reading for double precision and ``h = 1e-5``: below ``1e-7`` the two agree,
-``1e-7 .. 1e-4`` is acceptable where ``f`` has kinks (ReLU, max) near ``x``, above ``1e-2`` the
-analytic gradient is almost certainly wrong.
+values are zero. The course accepts a gradient when its largest relative error is at most ``1e-6``
+(the default ``tol``, for double precision and ``h = 1e-5``; a right gradient of a smooth function
+usually gives about ``1e-10``); above ``1e-2`` the analytic gradient is almost certainly wrong. Larger
+errors at a few entries can come from kinks (ReLU, max) within ``h`` of ``x``, or from gradients so
+small that round-off dominates the difference quotient.
 """
 
 from __future__ import annotations
