@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"collected {collected.notebooks} notebook(s) of {len(collected.students)} student(s) into the submitted folder")
     for student, names in sorted(collected.students.items()):
-        note = f"  (not the lesson's name: {', '.join(collected.renamed[student])})" if student in collected.renamed else ""
+        note = "  (not the lesson's notebook name: see the class command's report)" if student in collected.renamed else ""
         print(f"  {student}: {', '.join(names)}{note}")
     if collected.unmatched:
         print(f"not collected ({len(collected.unmatched)}, no student id in the name): {', '.join(collected.unmatched)}")
