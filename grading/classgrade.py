@@ -15,6 +15,8 @@ import argparse
 import csv
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,9 +25,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .summary import write_summary_plot
+
 __all__ = [
-    "PROBLEMS", "StudentReport", "check_files", "grade_class", "main", "problems_in_graded", "summary_table",
-    "write_reports",
+    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "StudentReport", "adopt_renamed", "check_files", "finished_manual_grades",
+    "gradable", "grade_class", "keep_finished_manual_grades", "main", "manual_answers", "near_name", "prepare",
+    "problems_in_graded", "scores", "summary_table", "write_reports",
 ]
 
 #: Markers that the hardened Execute step writes into graded notebooks, and what they mean.
@@ -46,11 +51,14 @@ class StudentReport:
     score: float | None = None
     max_score: float | None = None
     seconds: float = 0.0
+    unsandboxed: bool = False  # graded, but the submission ran without the sandbox
 
     @property
     def status(self) -> str:
         if not self.graded:
             return "NOT GRADED"
+        if self.unsandboxed:
+            return "UNSANDBOXED"
         return "problems" if self.files or self.problems else "ok"
 
 
@@ -73,8 +81,52 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
             problems.append(f"unreadable notebook {name}: {error.strerror or error} (expected a notebook file)")
     for name in present:
         if name not in expected:
-            problems.append(f"extra notebook {name} (not graded)")
+            copy_of = [e for e in expected if near_name(name, e) and _same_bytes(folder / name, folder / e)]
+            problems.append(f"renamed notebook {name} graded as {copy_of[0]}" if copy_of else f"extra notebook {name} (not graded)")
     return problems
+
+
+def near_name(name: str, expected: str) -> bool:
+    """Whether ``name`` is the notebook ``expected`` saved under another name (``X-Copy1``, ``X (1)``,
+    ``Copy of X``, ``X-2`` as an LMS numbers a resubmission): its letters and digits hold the expected ones."""
+    def key(n: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", Path(n).stem.lower())
+
+    return name != expected and name.endswith(".ipynb") and key(expected) in key(name)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def adopt_renamed(folder: Path, expected: list[str]) -> list[str]:
+    """Grade a notebook saved under a near name as the student's: where an expected notebook is missing and
+    exactly one notebook of the folder has a near name of it, copy that one to the expected name (the
+    original stays, and :func:`check_files` reports it as renamed). Return the names adopted."""
+    present = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    adopted = []
+    for name in expected:
+        candidates = [p for p in present if p not in expected and near_name(p, name)]
+        if name not in present and len(candidates) == 1:
+            shutil.copy2(folder / candidates[0], folder / name)
+            adopted.append(candidates[0])
+    return adopted
+
+
+def gradable(folder: Path, expected: list[str]) -> bool:
+    """Whether the folder holds at least one of the lesson's notebooks that nbgrader can read: grading a
+    folder without one would record a 0 that cannot be told from an empty submission."""
+    for name in expected:
+        try:
+            notebook = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(notebook, dict) and "cells" in notebook:
+            return True
+    return False
 
 
 def problems_in_graded(folder: Path) -> list[str]:
@@ -95,7 +147,8 @@ def problems_in_graded(folder: Path) -> list[str]:
     return found
 
 
-def _scores(db_url: str, lesson: str) -> dict[str, tuple[float, float]]:
+def scores(db_url: str, lesson: str) -> dict[str, tuple[float, float]]:
+    """``{student: (code score, max code score)}`` of the lesson, read from the gradebook at ``db_url``."""
     from nbgrader.api import Gradebook, MissingEntry
 
     result = {}
@@ -109,9 +162,23 @@ def _scores(db_url: str, lesson: str) -> dict[str, tuple[float, float]]:
     return result
 
 
-def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None = None, course: Path | None = None,
-                extra_args: list[str] | None = None, progress: bool = True) -> list[StudentReport]:
-    """Autograde every student of ``lesson``; return one report per student (sorted by id)."""
+@dataclass
+class ClassSetup:
+    """What grading a lesson's class needs, found and checked before any student is graded."""
+
+    config: object  # the course's nbgrader configuration (traitlets Config)
+    coursedir: object  # nbgrader's CourseDirectory
+    expected: list[str]  # the lesson's notebook names
+    submissions: Path  # where the collected submissions are read
+    submitted: Path  # the course's submitted folder (external collections are copied there)
+    students: list[str]
+    reference: Path | None  # the lesson's reference records (None without the trusted comparison)
+    reports: Path  # where the reports go
+
+
+def prepare(lesson: str, submissions: Path | None = None, course: Path | None = None) -> ClassSetup:
+    """Read the course's configuration, check the lesson is released, build its reference records once, find
+    the students, and bring an external collection into the course's submitted folder."""
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config, PyFileConfigLoader
 
@@ -137,16 +204,16 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
         raise FileNotFoundError(f"{release} holds no notebooks: run `nbgrader generate_assignment {lesson}` first")
 
     # The reference records are built once here, not by the first workers at the same time
+    reference = None
     execute = config.get("SandboxedExecute", {})
     if execute.get("source_directory"):
         from .reference import load_reference
 
-        default = Path(coursedir.root) / ".grading" / "reference"
-        load_reference(Path(execute.source_directory) / lesson / f"{expected[0]}",
-                       Path(execute.get("reference_directory") or default))
+        folder = Path(execute.get("reference_directory") or Path(coursedir.root) / ".grading" / "reference")
+        load_reference(Path(execute.source_directory) / lesson / f"{expected[0]}", folder)
+        reference = folder / f"{lesson}.json"
 
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
-    reports = {s: StudentReport(s, files=check_files(submissions / s / lesson, lesson, expected)) for s in students}
     if submissions != submitted:  # bring an external collection into the course's submitted folder
         import shutil
 
@@ -154,6 +221,100 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
             source = submissions / student / lesson
             if source.is_dir():
                 shutil.copytree(source, submitted / student / lesson, dirs_exist_ok=True)
+    for student in students:  # a notebook under a near name (X-Copy1.ipynb) is graded as the student's
+        adopt_renamed(submitted / student / lesson, expected)
+    reports = Path(coursedir.root) / Path(coursedir.submitted_directory).parent / "reports" / lesson
+    return ClassSetup(config, coursedir, expected, submissions, submitted, students, reference, reports)
+
+
+def finished_manual_grades(db_url: str, lesson: str, student: str) -> dict[tuple[str, str], float]:
+    """``{(notebook, grade_id): manual score}`` of the grades a grader has finished (a manual score, no flag)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            submission = gb.find_submission(lesson, student)
+        except MissingEntry:
+            return {}
+        return {(notebook.name, grade.name): grade.manual_score for notebook in submission.notebooks for grade in notebook.grades
+                if grade.manual_score is not None and not grade.needs_manual_grade}
+
+
+def manual_answers(folder: Path) -> dict[tuple[str, str], str]:
+    """``{(notebook, grade_id): source}`` of the cells graded by hand (written answers, tasks) in a student's
+    autograded notebooks."""
+    answers = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("task") or (meta.get("grade") and meta.get("solution")):
+                source = cell.get("source", "")
+                answers[(path.stem, meta.get("grade_id"))] = "".join(source) if isinstance(source, list) else source
+    return answers
+
+
+def keep_finished_manual_grades(db_url: str, lesson: str, student: str, finished: dict[tuple[str, str], float],
+                                before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]) -> int:
+    """``nbgrader autograde`` flags every manually graded cell again; clear the flag where the grader had
+    finished and the student's answer is the one that was graded. Return how many grades were kept."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    kept = 0
+    with Gradebook(db_url) as gb:
+        for (notebook, grade_id), manual_score in finished.items():
+            if (notebook, grade_id) not in before or before[(notebook, grade_id)] != after.get((notebook, grade_id)):
+                continue
+            try:
+                grade = gb.find_grade(grade_id, notebook, lesson, student)
+            except MissingEntry:
+                continue
+            if grade.manual_score == manual_score and grade.needs_manual_grade:
+                grade.needs_manual_grade = False
+                kept += 1
+        gb.db.commit()
+    return kept
+
+
+#: What the course's Execute step writes to its log when it grades without a sandbox.
+UNSANDBOXED = "GRADING WITHOUT A SANDBOX"
+
+
+def _sandbox_mode(config, extra_args: list[str]) -> str | None:
+    """The sandbox setting autograde will use (``auto``, ``require``, ``off``), None without the course's Execute."""
+    mode = config.SandboxedExecute.get("sandbox", "auto") if "SandboxedExecute" in config else None
+    for arg in extra_args:
+        if arg.startswith("--SandboxedExecute.sandbox="):
+            mode = arg.split("=", 1)[1].strip("'\"")
+    return mode
+
+
+def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None = None, course: Path | None = None,
+                extra_args: list[str] | None = None, progress: bool = True) -> list[StudentReport]:
+    """Autograde every student of ``lesson`` with local processes; return one report per student (sorted by id).
+
+    Students without a readable notebook of the lesson are not graded (nothing is recorded for them); grades a
+    grader finished stay finished where the student's answer is unchanged; a run without a sandbox is said
+    (``StudentReport.unsandboxed``); a run that requires one and has none grades nobody."""
+    from . import sandbox as sb
+
+    extra_args = list(extra_args or [])
+    setup = prepare(lesson, submissions, course)
+    coursedir, submissions, students = setup.coursedir, setup.submissions, setup.students
+    mode = _sandbox_mode(setup.config, extra_args)
+    if mode is not None:
+        status = sb.sandbox_status() if mode != "off" else sb.SandboxStatus(False, "switched off by configuration")
+        if not status.available and mode == "require":
+            raise RuntimeError(f"grading sandbox required but unavailable: {status.reason}. Nobody was graded.")
+        if not status.available:
+            print(f"\n{'!' * 78}\n!! {UNSANDBOXED}: {status.reason}\n!! Submissions run as you, with access to your "
+                  f"files and the network.\n{'!' * 78}", file=sys.stderr)
+    course = Path(coursedir.root)
+    lesson_folder = {s: setup.submitted / s / lesson for s in students}
+    reports = {s: StudentReport(s, files=check_files(lesson_folder[s], lesson, setup.expected)) for s in students}
 
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     autograded = Path(coursedir.root) / coursedir.autograded_directory
@@ -162,16 +323,23 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
         import time
 
         start = time.perf_counter()
-        command = [sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", student, "--force", *(extra_args or [])]
+        command = [sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", student, "--force", *extra_args]
         result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
         return student, result, time.perf_counter() - start
 
+    to_grade = []
+    for s in students:
+        if not (submissions / s / lesson).is_dir():
+            reports[s].files.append(f"no {lesson} folder in {submissions / s}")
+        elif not gradable(lesson_folder[s], setup.expected):
+            reports[s].problems.append("nothing to grade: no readable notebook under the lesson's name; nothing recorded")
+        else:
+            to_grade.append(s)
+    finished = {s: finished_manual_grades(coursedir.db_url, lesson, s) for s in to_grade}
+    answers = {s: manual_answers(autograded / s / lesson) for s in to_grade}
     jobs = max(1, jobs or os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade, s) for s in students if (submissions / s / lesson).is_dir()]
-        for s in students:
-            if not (submissions / s / lesson).is_dir():
-                reports[s].files.append(f"no {lesson} folder in {submissions / s}")
+        futures = [pool.submit(grade, s) for s in to_grade]
         bar = tqdm(as_completed(futures), total=len(futures), desc=f"grading {lesson}", unit="student", disable=not progress)
         for future in bar:
             student, result, seconds = future.result()
@@ -179,15 +347,23 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
             report.seconds = seconds
             folder = autograded / student / lesson
             report.graded = result.returncode == 0 and folder.is_dir()
+            report.unsandboxed = UNSANDBOXED in result.stderr
+            setup.reports.mkdir(parents=True, exist_ok=True)
+            (setup.reports / f"{student}.log").write_text(result.stderr)  # nbgrader's log of this student's grading
             if not report.graded:
                 errors = [line for line in result.stderr.splitlines() if "ERROR" in line or "Error" in line]
                 report.problems.append("grading failed: " + (" | ".join(errors[-3:]) or f"exit code {result.returncode}"))
             report.problems += problems_in_graded(folder)
 
-    for student, (score, max_score) in _scores(coursedir.db_url, lesson).items():
-        if student in reports:
+    for student in to_grade:
+        if reports[student].graded and finished[student]:
+            keep_finished_manual_grades(coursedir.db_url, lesson, student, finished[student], answers[student],
+                                        manual_answers(autograded / student / lesson))
+    for student, (score, max_score) in scores(coursedir.db_url, lesson).items():
+        if student in reports and reports[student].graded:  # never an earlier run's score beside NOT GRADED
             reports[student].score, reports[student].max_score = score, max_score
-    write_reports(Path(coursedir.root) / Path(coursedir.submitted_directory).parent / "reports" / lesson, list(reports.values()))
+    write_reports(setup.reports, list(reports.values()))
+    write_summary_plot(coursedir.db_url, lesson, setup.reports)
     return [reports[s] for s in sorted(reports)]
 
 
@@ -220,10 +396,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=Path, help="folder of collected submissions (<student>/<lesson>/...)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="students graded at once (default: number of cores)")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)")
+    parser.add_argument("--cluster", action="store_true",
+                        help="grade on a Dask LocalCluster of -j worker processes on this machine")
+    parser.add_argument("--regrade", action="store_true",
+                        help="on a cluster, grade again the students already graded with the same files")
     args, extra = parser.parse_known_args(argv)
-    reports = grade_class(args.lesson, args.submissions, args.jobs, args.course, extra_args=extra)
+    if args.scheduler or args.cluster:
+        from .cluster import grade_class_on_cluster
+
+        reports = grade_class_on_cluster(args.lesson, args.submissions, args.course, scheduler=args.scheduler,
+                                         workers=args.jobs, extra_args=extra, regrade=args.regrade)
+    else:
+        try:
+            reports = grade_class(args.lesson, args.submissions, args.jobs, args.course, extra_args=extra)
+        except RuntimeError as error:  # the sandbox is required and missing: nobody is graded
+            print(f"python -m grading: {error}", file=sys.stderr)
+            return 1
     print(summary_table(reports))
     from .similarity import class_report  # similar answers in the class: similarity.html and .csv beside the reports
 
     class_report(args.lesson, args.course or Path.cwd())
-    return 0 if all(r.graded for r in reports) else 1
+    unsandboxed = [r.student for r in reports if r.unsandboxed]
+    if unsandboxed:
+        print(f"{'!' * 78}\n!! {len(unsandboxed)} of {len(reports)} submissions were graded WITHOUT A SANDBOX: they ran as you, "
+              f"with your files and the network.\n!! Install bubblewrap, or set COURSE_GRADING_SANDBOX=require to refuse.\n{'!' * 78}")
+    return 1 if not all(r.graded for r in reports) else 3 if unsandboxed else 0

@@ -262,7 +262,8 @@ def course(tmp_path) -> Path:
 
 @pytest.fixture
 def collected(tmp_path) -> Path:
-    """An external collection: alice complete, bob without the lesson, carol with a corrupt notebook and an extra one."""
+    """An external collection: alice complete, bob without the lesson, carol with a corrupt notebook and an extra one,
+    dave complete (his grading fails), erin with the notebook under a near name only."""
     root = tmp_path / "collected"
     (root / "alice" / LESSON).mkdir(parents=True)
     (root / "alice" / LESSON / NOTEBOOK).write_text(notebook())
@@ -270,13 +271,18 @@ def collected(tmp_path) -> Path:
     (root / "carol" / LESSON).mkdir(parents=True)
     (root / "carol" / LESSON / NOTEBOOK).write_text("{")
     (root / "carol" / LESSON / "copy.ipynb").write_text(notebook())
+    (root / "dave" / LESSON).mkdir(parents=True)
+    (root / "dave" / LESSON / NOTEBOOK).write_text(notebook())
+    (root / "erin" / LESSON).mkdir(parents=True)
+    (root / "erin" / LESSON / f"{LESSON}-Copy1.ipynb").write_text(notebook([code_cell()]))
     (root / "not-a-student.txt").write_text("ignored")
     return root
 
 
 @pytest.fixture
 def autograde(course, monkeypatch) -> list:
-    """Stand in for `nbgrader autograde`: alice's run leaves a notebook with a crash marker, carol's run fails."""
+    """Stand in for `nbgrader autograde`: alice's run leaves a notebook with a crash marker, dave's run fails, erin's
+    runs without a sandbox."""
     commands = []
     real_run = subprocess.run
 
@@ -285,12 +291,12 @@ def autograde(course, monkeypatch) -> list:
             return real_run(command, *args, **kwargs)  # subprocess.run is shared: leave other callers alone
         student = command[command.index("--student") + 1]
         commands.append((list(command[1:]), Path(kwargs["cwd"]), kwargs["env"]["PATH"]))
-        if student == "carol":
+        if student == "dave":
             return subprocess.CompletedProcess(command, 1, "", "[AutogradeApp | ERROR] cannot read the notebook\nTraceback\n")
         graded = course / ".grading" / "autograded" / student / LESSON
         graded.mkdir(parents=True)
         graded.joinpath(NOTEBOOK).write_text(notebook([code_cell(error("KernelRestarted", "died"))]))
-        return subprocess.CompletedProcess(command, 0, "", "")
+        return subprocess.CompletedProcess(command, 0, "", f"!! {classgrade.UNSANDBOXED}: no bwrap\n" if student == "erin" else "")
 
     monkeypatch.setattr(classgrade.subprocess, "run", fake_run)
     return commands
@@ -299,21 +305,31 @@ def autograde(course, monkeypatch) -> list:
 def test_grade_class_checks_files_grades_each_student_and_reports(course, collected, autograde, monkeypatch):
     # nbgrader's gradebook runs `alembic`, which lives beside this Python (as when the environment is activated)
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    # an earlier run's scores are in the gradebook: never shown beside NOT GRADED
+    monkeypatch.setattr(classgrade, "scores", lambda db_url, lesson: {s: (1.0, 2.0) for s in ["alice", "bob", "carol", "dave", "erin"]})
     reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, extra_args=["--x"], progress=False)
 
-    assert [r.student for r in reports] == ["alice", "bob", "carol"]
-    alice, bob, carol = reports
+    assert [r.student for r in reports] == ["alice", "bob", "carol", "dave", "erin"]
+    alice, bob, carol, dave, erin = reports
     assert (alice.graded, alice.files, alice.problems) == (True, [], [f"{NOTEBOOK} cell 0: {PROBLEMS['KernelRestarted']} (died)"])
+    assert (alice.status, alice.score, alice.max_score) == ("problems", 1.0, 2.0)
     assert not bob.graded and bob.files == [f"missing notebook {NOTEBOOK}", f"no {LESSON} folder in {collected / 'bob'}"]
-    assert not carol.graded and carol.problems == ["grading failed: [AutogradeApp | ERROR] cannot read the notebook"]
+    assert not carol.graded and carol.problems == ["nothing to grade: no readable notebook under the lesson's name; nothing recorded"]
     assert carol.files[0].startswith(f"corrupt notebook {NOTEBOOK}") and carol.files[1] == "extra notebook copy.ipynb (not graded)"
-    assert sorted(c[0][c[0].index("--student") + 1] for c in autograde) == ["alice", "carol"]
+    assert not dave.graded and dave.problems == ["grading failed: [AutogradeApp | ERROR] cannot read the notebook"]
+    for report in (bob, carol, dave):
+        assert (report.status, report.score, report.max_score) == ("NOT GRADED", None, None), report.student
+    assert erin.graded and erin.unsandboxed and erin.status == "UNSANDBOXED"
+    assert erin.files == [f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}"]
+    assert (course / ".grading" / "submitted" / "erin" / LESSON / NOTEBOOK).read_text() == notebook([code_cell()])
+    assert not (collected / "erin" / LESSON / NOTEBOOK).exists(), "the external collection is left as it was"
+    assert sorted(c[0][c[0].index("--student") + 1] for c in autograde) == ["alice", "dave", "erin"]
     assert all(c[0][:4] == ["-m", "nbgrader", "autograde", LESSON] and c[0][-2:] == ["--force", "--x"] for c in autograde)
     assert all(c[1] == course and c[2].startswith(str(Path(sys.executable).parent)) for c in autograde)
-    assert (alice.score, alice.max_score) == (None, None), "no scores in an empty gradebook"
     assert (course / ".grading" / "submitted" / "alice" / LESSON / NOTEBOOK).exists(), "the collection is copied into the course"
-    assert sorted(p.name for p in (course / ".grading" / "reports" / LESSON).iterdir()) == [
-        "alice.txt", "bob.txt", "carol.txt", "summary.csv"]
+    assert sorted(p.name for p in (course / ".grading" / "reports" / LESSON).iterdir() if p.suffix in (".txt", ".log", ".csv")) == [
+        "alice.log", "alice.txt", "bob.txt", "carol.txt", "dave.log", "dave.txt", "erin.log", "erin.txt", "summary.csv"]
+    assert "cannot read the notebook" in (course / ".grading" / "reports" / LESSON / "dave.log").read_text()
 
 
 def test_grade_class_needs_a_released_lesson(course, collected):
@@ -329,4 +345,73 @@ def test_grade_class_needs_the_submissions_folder(course, tmp_path):
 def test_grade_class_reads_scores_without_the_environment_on_path(course, collected, autograde, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, progress=False)
-    assert [r.student for r in reports] == ["alice", "bob", "carol"]
+    assert [r.student for r in reports] == ["alice", "bob", "carol", "dave", "erin"]
+
+
+# ---- near names, what can be graded, the sandbox and the exit status ---------------------------------------------
+@pytest.mark.parametrize(("name", "near"), [
+    (f"{LESSON}-Copy1.ipynb", True), (f"{LESSON} (1).ipynb", True), (f"Copy of {LESSON}.ipynb", True), (f"{LESSON}-2.ipynb", True),
+    (f"{LESSON.upper()}.ipynb", True), (NOTEBOOK, False), ("scratch.ipynb", False), (f"{LESSON}.py", False),
+    ("02_polynomial_regression.ipynb", False),
+])
+def test_a_near_name_holds_the_lessons_name(name, near):
+    assert classgrade.near_name(name, NOTEBOOK) is near
+
+
+def test_the_only_notebook_under_a_near_name_is_adopted(folder):
+    (folder / f"{LESSON}-Copy1.ipynb").write_text(notebook([code_cell()]))
+    assert classgrade.adopt_renamed(folder, [NOTEBOOK]) == [f"{LESSON}-Copy1.ipynb"]
+    assert (folder / NOTEBOOK).read_text() == notebook([code_cell()])
+    assert check_files(folder, LESSON, [NOTEBOOK]) == [f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}"]
+    assert classgrade.adopt_renamed(folder, [NOTEBOOK]) == [], "adopted once"
+
+
+def test_two_near_names_or_a_notebook_under_its_name_adopt_nothing(folder):
+    (folder / f"{LESSON}-Copy1.ipynb").write_text(notebook())
+    (folder / f"{LESSON}-Copy2.ipynb").write_text(notebook())
+    assert classgrade.adopt_renamed(folder, [NOTEBOOK]) == [] and not (folder / NOTEBOOK).exists()
+    assert not classgrade.gradable(folder, [NOTEBOOK])
+    (folder / NOTEBOOK).write_text(notebook([code_cell()]))
+    assert classgrade.adopt_renamed(folder, [NOTEBOOK]) == []
+    assert check_files(folder, LESSON, [NOTEBOOK]) == [f"extra notebook {LESSON}-Copy1.ipynb (not graded)",
+                                                        f"extra notebook {LESSON}-Copy2.ipynb (not graded)"]
+
+
+def test_only_a_readable_notebook_under_the_lessons_name_can_be_graded(folder):
+    assert not classgrade.gradable(folder, [NOTEBOOK])
+    (folder / NOTEBOOK).write_text("{")
+    assert not classgrade.gradable(folder, [NOTEBOOK])
+    (folder / NOTEBOOK).write_text(notebook())
+    assert classgrade.gradable(folder, [NOTEBOOK])
+
+
+def test_the_written_answers_are_read_from_the_autograded_notebook(tmp_path):
+    written = {"cell_type": "markdown", "source": ["my ", "answer"], "metadata": {"nbgrader": {"grade": True, "solution": True,
+                                                                                             "grade_id": "written"}}}
+    test = {**code_cell(), "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_x"}}}
+    (tmp_path / NOTEBOOK).write_text(notebook([written, test]))
+    assert classgrade.manual_answers(tmp_path) == {(LESSON, "written"): "my answer"}
+
+
+@pytest.mark.parametrize(("reports", "code"), [
+    ([StudentReport("a", graded=True)], 0),
+    ([StudentReport("a", graded=True, unsandboxed=True)], 3),
+    ([StudentReport("a", graded=True, unsandboxed=True), StudentReport("b")], 1),
+], ids=["sandboxed", "unsandboxed", "unsandboxed and not graded"])
+def test_main_says_loudly_when_grading_ran_without_a_sandbox(monkeypatch, capsys, reports, code):
+    monkeypatch.setattr(classgrade, "grade_class", lambda *args, **kwargs: reports)
+    assert classgrade.main([LESSON]) == code
+    out = capsys.readouterr().out
+    assert ("graded WITHOUT A SANDBOX" in out) is any(r.unsandboxed for r in reports)
+
+
+def test_main_grades_nobody_when_the_sandbox_is_required_and_missing(course, collected, autograde, monkeypatch, capsys, tmp_path):
+    with (course / "nbgrader_config.py").open("a") as f:
+        f.write("c.SandboxedExecute.sandbox = 'require'\n")
+    import grading.sandbox as sb
+
+    monkeypatch.setattr(sb, "sandbox_status", lambda bwrap=None: sb.SandboxStatus(False, "bubblewrap is not installed"))
+    assert classgrade.main([LESSON, "--course", str(course), "--submissions", str(collected)]) == 1
+    captured = capsys.readouterr()
+    assert "grading sandbox required but unavailable: bubblewrap is not installed. Nobody was graded." in captured.err
+    assert captured.out == "" and autograde == []

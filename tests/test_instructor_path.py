@@ -1,0 +1,268 @@
+"""The instructor's path, followed literally: the README's step-by-step commands, run as written (bash, from the
+root of a throw-away git repository holding the course's files) on a synthetic LMS download.
+
+One small class is graded once (module fixture), and everything the README promises is checked on it:
+
+* a Canvas download (``<login>_<user id>_<submission id>_<file>``, ``late_``) and a Moodle download (a folder per
+  student) are collected; a download with names from no LMS fails loudly (exit 1, the folder and the names);
+* a notebook under a near name (``-Copy1``) is graded as the student's and reported as renamed;
+* the class command says when it grades without a sandbox (banner, status, exit 3), and with the sandbox
+  required and missing grades nobody and shows no score;
+* a manual grade set through nbgrader's Gradebook API stays finished when the class command runs again;
+* nothing the commands write shows in ``git status``; feedback folders hold only the page;
+* autograde's log holds no "checksum ... has changed!" for an untouched notebook or the solution, and one for
+  a test cell the student edited;
+* the roster's names and e-mails reach the export, which lists only the lesson named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import course
+
+README = course.REPO / "README.md"
+HEADING = "### A lesson from an LMS download, step by step"
+
+
+def readme_steps() -> list[str]:
+    """The commands of the README's step-by-step block, as written."""
+    text = README.read_text()
+    block = re.search(re.escape(HEADING) + r".*?```bash\n(.*?)```", text, re.S)
+    assert block, f"README has no bash block under {HEADING!r}"
+    return [line.strip() for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+STEPS = readme_steps()
+LESSON = re.search(r"nbgrader generate_assignment (\S+)", STEPS[0]).group(1)
+NOTEBOOK = f"{LESSON}.ipynb"
+OTHER_LESSON = next(lesson for lesson in course.lessons() if lesson != LESSON)  # released, never graded
+ROSTER = {  # id → (first name, last name, e-mail); erin submits nothing
+    "alice": ("Alice", "Archer", "alice@example.org"), "bob": ("Bob", "Baker", "bob@example.org"),
+    "carol": ("Carol", "Cole", "carol@example.org"), "dave": ("Dave", "Dunn", "dave@example.org"),
+    "erin": ("Erin", "Evans", "erin@example.org"),
+}
+
+
+def run(root: Path, command: str, env: dict, timeout: float = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", command], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def cohort() -> dict[str, str]:
+    """alice: the solution; bob: untouched; carol: the solution under a near name; dave: one wrong answer and an
+    edited test cell. Notebooks as JSON text."""
+    student = course.read(course.NOTEBOOKS / LESSON / NOTEBOOK)
+    source = course.read(course.source_notebook(LESSON))
+    exercise, wrong = next(iter(course.main_wrong_answers(LESSON).items()))
+    dave = course.fill_answers(student, source, {exercise: wrong})
+    test = next(c for c in dave.cells if course.nbgrader_meta(c).get("grade_id") == f"test_{exercise}")
+    test.source += "\n# I checked this by hand too"
+    solved = nbformat.writes(course.fill_answers(student, source))
+    return {"alice": solved, "bob": nbformat.writes(student), "carol": solved, "dave": nbformat.writes(dave)}
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("instructor")
+    root, home = base / "course", base / "home"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=course.REPO,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (course.REPO / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(course.REPO / name, root / name)
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "course"], cwd=root, check=True)
+
+    notebooks = cohort()
+    (home / "Downloads").mkdir(parents=True)
+    with zipfile.ZipFile(home / "Downloads" / "submissions.zip", "w") as z:  # Canvas
+        z.writestr(f"alice_1001_5001_{NOTEBOOK}", notebooks["alice"])
+        z.writestr(f"late_bob_1002_5002_{NOTEBOOK}", notebooks["bob"])
+        z.writestr(f"carol_1003_5003_{LESSON}-Copy1.ipynb", notebooks["carol"])
+        z.writestr(f"dave_late_1004_5004_{NOTEBOOK}", notebooks["dave"])
+    with zipfile.ZipFile(base / "moodle.zip", "w") as z:
+        z.writestr(f"Alice Archer_20001_assignsubmission_file_/{NOTEBOOK}", notebooks["alice"])
+        z.writestr(f"Jean_Luc Picard_20002_assignsubmission_file_/{NOTEBOOK}", notebooks["bob"])
+        z.writestr("Jean_Luc Picard_20002_assignsubmission_onlinetext_/onlinetext.html", "<p>see the notebook</p>")
+    with zipfile.ZipFile(base / "unnamed.zip", "w") as z:
+        z.writestr(NOTEBOOK, notebooks["alice"])
+        z.writestr(f"alice/{NOTEBOOK}", notebooks["alice"])
+    (root / ".grading").mkdir(exist_ok=True)
+    with (root / ".grading" / "roster.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "first_name", "last_name", "email"])
+        writer.writerows([student, *row] for student, row in ROSTER.items())
+
+    scripts = str(Path(sys.executable).parent)
+    env = {**os.environ, "HOME": str(home), "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}", "PYTHONHASHSEED": "0"}
+    env.pop("MPLBACKEND", None)
+    result: dict = {"root": root, "env": env}
+    submitted = root / ".grading" / "submitted"
+
+    # before the README's steps: another lesson is released; downloads with the wrong names, and from Moodle
+    run(root, f"nbgrader generate_assignment {LESSON} --force && nbgrader generate_assignment {OTHER_LESSON} --force", env)
+    result["unnamed"] = run(root, f"python -m grading collect {LESSON} {base / 'unnamed.zip'}", env)
+    result["moodle"] = run(root, f"python -m grading collect {LESSON} {base / 'moodle.zip'}", env)
+    result["moodle_submitted"] = {p.relative_to(submitted).as_posix() for p in submitted.rglob("*") if p.is_file()}
+    shutil.rmtree(submitted)
+
+    result["steps"] = {}
+    for step in STEPS:
+        result["steps"][step] = done = run(root, step, env)
+        assert done.returncode == 0, f"README step `{step}` failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    with (root / ".grading" / "reports" / LESSON / "summary.csv").open(newline="") as f:
+        result["summary"] = {row["student"]: row for row in csv.DictReader(f)}
+    result["status"] = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
+                                      capture_output=True, text=True, check=True).stdout
+
+    # a written answer graded by hand, then the class command again (alice only) where no sandbox can run
+    from nbgrader.api import Gradebook
+
+    db = f"sqlite:///{root / '.grading' / 'gradebook.db'}"
+    written = next(iter(course.graded_cells(LESSON).written))
+    with Gradebook(db) as gb:
+        grade = gb.find_grade(written, LESSON, LESSON, "alice")
+        result["flag_before"] = grade.needs_manual_grade
+        grade.manual_score = 1.0
+        grade.needs_manual_grade = False
+        gb.db.commit()
+    fake = base / "fake-bwrap"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    (base / "again" / "alice").mkdir(parents=True)
+    shutil.copytree(submitted / "alice" / LESSON, base / "again" / "alice" / LESSON)
+    unsandboxed = {**env, "PATH": f"{fake}{os.pathsep}{env['PATH']}"}
+    again = f"python -m grading {LESSON} --submissions {base / 'again'}"
+    result["required"] = run(root, again, {**unsandboxed, "COURSE_GRADING_SANDBOX": "require"})
+    result["unsandboxed"] = run(root, again, {**unsandboxed, "COURSE_GRADING_SANDBOX": "auto"})
+    with Gradebook(db) as gb:
+        grade = gb.find_grade(written, LESSON, LESSON, "alice")
+        result["manual_after"] = (grade.manual_score, grade.needs_manual_grade)
+    return result
+
+
+def step(trial: dict, command: str) -> subprocess.CompletedProcess:
+    return next(done for line, done in trial["steps"].items() if line.startswith(command))
+
+
+def summary(trial: dict) -> dict[str, dict]:
+    """The class command's summary.csv after the README's steps."""
+    return trial["summary"]
+
+
+# ---- 1. collecting an LMS download --------------------------------------------------------------------------
+def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
+    assert any(line.startswith(f"python -m grading collect {LESSON} ") for line in STEPS)
+    done = step(trial, "python -m grading collect")
+    assert "collected 4 notebook(s) of 4 student(s)" in done.stdout, done.stdout
+    submitted = trial["root"] / ".grading" / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["alice", "bob", "carol", "dave"], "late_ is not part of an id"
+    for student in ("alice", "bob", "dave"):
+        assert (submitted / student / LESSON / NOTEBOOK).is_file()
+    archive = trial["root"] / ".grading" / "downloaded" / LESSON / "archive"
+    assert sorted(p.name for p in archive.iterdir()) == ["submissions.zip"], "the new download replaces the earlier one"
+
+
+def test_a_moodle_download_is_collected_by_participant_id(trial):
+    assert trial["moodle"].returncode == 0, trial["moodle"].stderr
+    assert trial["moodle_submitted"] == {f"20001/{LESSON}/{NOTEBOOK}", f"20002/{LESSON}/{NOTEBOOK}"}
+    assert "onlinetext.html" in trial["moodle"].stdout, "files that are not collected are named"
+
+
+def test_a_download_named_by_no_lms_fails_loudly(trial):
+    done = trial["unnamed"]
+    assert done.returncode == 1
+    message = done.stderr
+    assert f"collected 0 notebooks for {LESSON}" in message
+    assert str(trial["root"] / ".grading" / "downloaded" / LESSON / "archive") in message
+    assert f"Canvas: <login>_<user id>_<submission id>_{NOTEBOOK}" in message
+    assert f"Moodle: <Full Name>_<participant id>_assignsubmission_file_/{NOTEBOOK}" in message
+
+
+# ---- 2. a notebook under a near name -------------------------------------------------------------------------
+def test_a_notebook_under_a_near_name_is_graded_as_the_students_and_reported(trial):
+    rows = summary(trial)
+    assert rows["carol"]["code_score"] == rows["alice"]["code_score"] == rows["alice"]["max_code_score"]
+    assert f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}" in rows["carol"]["problems"]
+    assert float(rows["bob"]["code_score"]) == 0 and float(rows["dave"]["code_score"]) < float(rows["alice"]["code_score"])
+
+
+# ---- 3. the sandbox ----------------------------------------------------------------------------------------------
+def test_the_class_command_says_loudly_when_it_grades_without_a_sandbox(trial):
+    done = trial["unsandboxed"]
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "GRADING WITHOUT A SANDBOX" in done.stderr, "a banner before grading"
+    assert "1 of 1 submissions were graded WITHOUT A SANDBOX" in done.stdout, "a banner after the table"
+    assert re.search(r"^alice\s+UNSANDBOXED\s", done.stdout, re.M)
+    assert "WITHOUT A SANDBOX" not in step(trial, f"python -m grading {LESSON}").stdout
+
+
+def test_with_the_sandbox_required_and_missing_nobody_is_graded_and_no_score_is_shown(trial):
+    done = trial["required"]
+    assert done.returncode == 1
+    assert "grading sandbox required but unavailable" in done.stderr and "Nobody was graded" in done.stderr
+    assert "NOT GRADED" not in done.stdout and "/" not in done.stdout
+
+
+# ---- 4. manual grades -------------------------------------------------------------------------------------------
+def test_a_finished_manual_grade_stays_finished_when_the_class_is_graded_again(trial):
+    assert trial["flag_before"] is True, "a written answer waits for its grader after autograding"
+    assert trial["manual_after"] == (1.0, False)
+
+
+# ---- 5. student data stays out of git -----------------------------------------------------------------------
+def test_nothing_the_readme_commands_write_shows_in_git_status(trial):
+    changes = [line for line in trial["status"].splitlines() if not line[3:].startswith("notebooks/")]
+    assert changes == [], "student data outside the ignored .grading/ folder"
+    assert not [line for line in trial["status"].splitlines() if line.startswith("??")]
+    assert (trial["root"] / ".grading" / "grades.csv").is_file() and (trial["root"] / ".grading" / "downloaded").is_dir()
+
+
+# ---- 6. feedback folders -------------------------------------------------------------------------------------
+def test_a_feedback_folder_holds_only_the_page(trial):
+    feedback = trial["root"] / ".grading" / "feedback"
+    for student in ("alice", "bob", "carol", "dave"):
+        files = sorted(p.relative_to(feedback / student / LESSON).as_posix() for p in (feedback / student / LESSON).rglob("*"))
+        assert files == [f"{LESSON}.html"], f"{student}'s feedback folder holds {files}"
+    autograded = trial["root"] / ".grading" / "autograded"
+    assert not [p for p in autograded.rglob(".*")], "nothing of the kernel's home lands beside the graded notebook"
+
+
+# ---- 7. checksum warnings -------------------------------------------------------------------------------------
+def test_autograde_warns_only_about_test_cells_a_student_changed(trial):
+    logs = trial["root"] / ".grading" / "reports" / LESSON
+    for student in ("alice", "bob", "carol"):
+        log = (logs / f"{student}.log").read_text()
+        assert "Autograding" in log, f"{student}'s log is not autograde's"
+        assert "has changed" not in log, f"{student}: " + "\n".join(line for line in log.splitlines() if "has changed" in line)
+    changed = [line for line in (logs / "dave.log").read_text().splitlines() if "has changed" in line]
+    exercise = next(iter(course.main_wrong_answers(LESSON)))
+    assert len(changed) == 1 and f"for cell test_{exercise} has changed" in changed[0]
+
+
+# ---- 8. roster and export -----------------------------------------------------------------------------------
+def test_the_export_has_the_rosters_names_and_only_the_lesson_graded(trial):
+    assert step(trial, "nbgrader db student import").returncode == 0
+    rows = list(csv.DictReader(io.StringIO((trial["root"] / ".grading" / "grades.csv").read_text())))
+    assert {row["assignment"] for row in rows} == {LESSON}, f"{OTHER_LESSON} is released only, never graded"
+    by_id = {row["student_id"]: row for row in rows}
+    assert sorted(by_id) == sorted(ROSTER)
+    for student, (first, last, email) in ROSTER.items():
+        assert (by_id[student]["first_name"], by_id[student]["last_name"], by_id[student]["email"]) == (first, last, email)
+    assert float(by_id["carol"]["score"]) == float(by_id["alice"]["score"]) > 0
+    assert by_id["erin"]["timestamp"] == "" and float(by_id["erin"]["score"]) == 0
