@@ -292,9 +292,43 @@ def _sandbox_mode(config, extra_args: list[str]) -> str | None:
     return mode
 
 
+@dataclass
+class Outcome:
+    """How one student's grading ended: ``nbgrader autograde``'s exit code and log, and a problem if known."""
+
+    returncode: int
+    log: str
+    seconds: float
+    problem: str = ""
+
+
+def _grade_locally(course: Path, lesson: str, students: list[str], extra_args: list[str], jobs: int, progress: bool):
+    """``nbgrader autograde`` for each student, ``jobs`` at a time, in this course folder; yields ``(student, Outcome)``."""
+    import time
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def grade(student: str) -> tuple[str, Outcome]:
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", student, "--force", *extra_args]
+        result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
+        return student, Outcome(result.returncode, result.stderr, time.perf_counter() - start)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(grade, s) for s in students]
+        bar = tqdm(as_completed(futures), total=len(futures), desc=f"grading {lesson}", unit="student", disable=not progress)
+        for future in bar:
+            yield future.result()
+
+
 def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None = None, course: Path | None = None,
-                extra_args: list[str] | None = None, progress: bool = True) -> list[StudentReport]:
-    """Autograde every student of ``lesson`` with local processes; return one report per student (sorted by id).
+                extra_args: list[str] | None = None, progress: bool = True, dask: bool = True,
+                scheduler: str | None = None, regrade: bool = False) -> list[StudentReport]:
+    """Autograde every student of ``lesson``; return one report per student (sorted by id).
+
+    With ``dask`` (the default) students are graded on Dask: a ``LocalCluster`` of ``jobs`` processes, or the
+    cluster whose scheduler is at ``scheduler``; students graded before with the same files are kept unless
+    ``regrade`` (see :mod:`grading.cluster`). Without, ``jobs`` local ``nbgrader autograde`` processes.
 
     Students without a readable notebook of the lesson are not graded (nothing is recorded for them); grades a
     grader finished stay finished where the student's answer is unchanged; a run without a sandbox is said
@@ -316,16 +350,7 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
     lesson_folder = {s: setup.submitted / s / lesson for s in students}
     reports = {s: StudentReport(s, files=check_files(lesson_folder[s], lesson, setup.expected)) for s in students}
 
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     autograded = Path(coursedir.root) / coursedir.autograded_directory
-
-    def grade(student: str) -> tuple[str, subprocess.CompletedProcess, float]:
-        import time
-
-        start = time.perf_counter()
-        command = [sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", student, "--force", *extra_args]
-        result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
-        return student, result, time.perf_counter() - start
 
     to_grade = []
     for s in students:
@@ -338,22 +363,33 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
     finished = {s: finished_manual_grades(coursedir.db_url, lesson, s) for s in to_grade}
     answers = {s: manual_answers(autograded / s / lesson) for s in to_grade}
     jobs = max(1, jobs or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade, s) for s in to_grade]
-        bar = tqdm(as_completed(futures), total=len(futures), desc=f"grading {lesson}", unit="student", disable=not progress)
-        for future in bar:
-            student, result, seconds = future.result()
-            report = reports[student]
-            report.seconds = seconds
-            folder = autograded / student / lesson
-            report.graded = result.returncode == 0 and folder.is_dir()
-            report.unsandboxed = UNSANDBOXED in result.stderr
-            setup.reports.mkdir(parents=True, exist_ok=True)
-            (setup.reports / f"{student}.log").write_text(result.stderr)  # nbgrader's log of this student's grading
-            if not report.graded:
-                errors = [line for line in result.stderr.splitlines() if "ERROR" in line or "Error" in line]
-                report.problems.append("grading failed: " + (" | ".join(errors[-3:]) or f"exit code {result.returncode}"))
-            report.problems += problems_in_graded(folder)
+    if dask:
+        from .cluster import DaskGrader
+
+        grader = DaskGrader(setup, lesson, extra_args, scheduler=scheduler, workers=jobs, regrade=regrade)
+        kept = grader.unchanged(to_grade)
+        for student in kept:  # graded before with these very files: its grades and report stand
+            reports[student].graded = True
+            reports[student].problems += problems_in_graded(autograded / student / lesson)
+        if kept and progress:
+            print(f"{len(kept)} of {len(students)} students were graded before with the same files: kept "
+                  f"(--regrade grades them again)", file=sys.stderr)
+        to_grade = [s for s in to_grade if s not in kept]
+        outcomes = grader.grade(to_grade, progress=progress)
+    else:
+        outcomes = _grade_locally(course, lesson, to_grade, extra_args, jobs, progress)
+    for student, outcome in outcomes:
+        report = reports[student]
+        report.seconds = outcome.seconds
+        folder = autograded / student / lesson
+        report.graded = outcome.returncode == 0 and not outcome.problem and folder.is_dir()
+        report.unsandboxed = UNSANDBOXED in outcome.log
+        setup.reports.mkdir(parents=True, exist_ok=True)
+        (setup.reports / f"{student}.log").write_text(outcome.log)  # nbgrader's log of this student's grading
+        if not report.graded:
+            errors = [line for line in outcome.log.splitlines() if "ERROR" in line or "Error" in line]
+            report.problems.append(outcome.problem or "grading failed: " + (" | ".join(errors[-3:]) or f"exit code {outcome.returncode}"))
+        report.problems += problems_in_graded(folder)
 
     for student in to_grade:
         if reports[student].graded and finished[student]:
@@ -397,23 +433,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=None, help="students graded at once (default: number of cores)")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)")
-    parser.add_argument("--cluster", action="store_true",
-                        help="grade on a Dask LocalCluster of -j worker processes on this machine")
+                        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+                             "default: a Dask LocalCluster of -j processes on this machine")
     parser.add_argument("--regrade", action="store_true",
-                        help="on a cluster, grade again the students already graded with the same files")
+                        help="grade again the students already graded with the same files")
+    parser.add_argument("--without-dask", action="store_true",
+                        help="grade with -j plain nbgrader processes here instead of Dask")
     args, extra = parser.parse_known_args(argv)
-    if args.scheduler or args.cluster:
-        from .cluster import grade_class_on_cluster
-
-        reports = grade_class_on_cluster(args.lesson, args.submissions, args.course, scheduler=args.scheduler,
-                                         workers=args.jobs, extra_args=extra, regrade=args.regrade)
-    else:
-        try:
-            reports = grade_class(args.lesson, args.submissions, args.jobs, args.course, extra_args=extra)
-        except RuntimeError as error:  # the sandbox is required and missing: nobody is graded
-            print(f"python -m grading: {error}", file=sys.stderr)
-            return 1
+    try:
+        reports = grade_class(args.lesson, args.submissions, args.jobs, args.course, extra_args=extra,
+                              dask=not args.without_dask, scheduler=args.scheduler, regrade=args.regrade)
+    except RuntimeError as error:  # the sandbox is required and missing: nobody is graded
+        print(f"python -m grading: {error}", file=sys.stderr)
+        return 1
     print(summary_table(reports))
     from .similarity import class_report  # similar answers in the class: similarity.html and .csv beside the reports
 

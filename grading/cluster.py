@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Graded", "LessonBundle", "Submission", "grade_on_worker", "ledger_path", "make_bundle", "read_submission",
-           "run_on_cluster", "write_graded"]
+__all__ = ["DaskGrader", "Graded", "LessonBundle", "Submission", "grade_on_worker", "ledger_path", "make_bundle",
+           "read_submission", "run_on_cluster", "write_graded"]
 
 #: Environment variables a worker's grading must not inherit: it never writes the real gradebook.
 _NOT_FOR_WORKERS = ("COURSE_GRADEBOOK_URL", "COURSE_REFERENCE_CACHE")
@@ -70,11 +70,12 @@ class LessonBundle:
     reference: bytes  # the reference records of the lesson (grading/reference.py)
     sandbox: str  # COURSE_GRADING_SANDBOX for the workers' grading
     extra_args: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()  # the coordinator's course folders, hidden from graded kernels where they exist
 
     @property
     def digest(self) -> str:
         parts = {"config": self.config, "reference": self.reference, "sandbox": self.sandbox.encode(),
-                 "args": "\0".join(self.extra_args).encode(),
+                 "args": "\0".join(self.extra_args).encode(), "hidden": "\0".join(self.hidden).encode(),
                  **{f"source/{k}": v for k, v in self.source.items()}, **{f"release/{k}": v for k, v in self.release.items()}}
         return _digest(parts)
 
@@ -146,7 +147,8 @@ def grade_on_worker(bundle: LessonBundle, submission: Submission) -> Graded:
         shutil.rmtree(folder, ignore_errors=True)
     _write_folder(submitted, submission.files)
     try:
-        result = _nbgrader(root, bundle, "autograde", lesson, "--student", student, "--force", *bundle.extra_args)
+        hide = [f"--SandboxedExecute.hidden_directories={folder}" for folder in bundle.hidden]
+        result = _nbgrader(root, bundle, "autograde", lesson, "--student", student, "--force", *hide, *bundle.extra_args)
         files = _read_folder(autograded) if result.returncode == 0 else {}
         try:
             from distributed import get_worker
@@ -164,8 +166,10 @@ def grade_on_worker(bundle: LessonBundle, submission: Submission) -> Graded:
 # ---- on the coordinator -------------------------------------------------------------------------------
 def make_bundle(course_root: Path, coursedir, lesson: str, reference: Path, sandbox: str,
                 extra_args: Iterable[str] = ()) -> LessonBundle:
-    root = Path(course_root)
+    root = Path(course_root).resolve()
+    hidden = dict.fromkeys(str(p) for p in (root, Path(reference).resolve().parent, (root / coursedir.source_directory).resolve()))
     return LessonBundle(
+        hidden=tuple(hidden),
         lesson=lesson,
         config=(root / "nbgrader_config.py").read_bytes(),
         source=_read_folder(root / coursedir.source_directory / lesson),
@@ -292,66 +296,87 @@ def save_ledger(reports: Path, ledger: dict[str, str]) -> None:
     temporary.replace(path)
 
 
-def grade_class_on_cluster(lesson: str, submissions: Path | None = None, course: Path | None = None,
-                           scheduler: str | None = None, workers: int | None = None, extra_args: Iterable[str] = (),
-                           progress: bool = True, regrade: bool = False) -> list:
-    """The class command on Dask: check every student's files, grade what is missing or changed on the cluster,
-    write the gradebook and the reports here; return one :class:`~grading.classgrade.StudentReport` per student."""
-    from . import classgrade
-    from .summary import write_summary_plot
+class DaskGrader:
+    """The class command's grading on Dask (used by :func:`grading.classgrade.grade_class`).
 
-    setup = classgrade.prepare(lesson, submissions, course)
-    config, coursedir, expected = setup.config, setup.coursedir, setup.expected
-    reports_folder = setup.reports
-    sandbox = os.environ.get("COURSE_GRADING_SANDBOX") or str(config.get("SandboxedExecute", {}).get("sandbox", "auto"))
-    bundle = make_bundle(Path(coursedir.root), coursedir, lesson, setup.reference, sandbox, extra_args)
+    ``unchanged(students)`` names the students graded before with the same files, lesson and gradebook
+    (kept unless ``regrade``); ``grade(students)`` yields ``(student, Outcome)`` as each ends, after its
+    autograded files and grades are written here.
+    """
 
-    reports = {s: classgrade.StudentReport(s, files=classgrade.check_files(setup.submissions / s / lesson, lesson, expected))
-               for s in setup.students}
-    ledger = {} if regrade else load_ledger(reports_folder)
-    todo, skipped = {}, []
-    for student in setup.students:
-        folder = setup.submissions / student / lesson
-        if not folder.is_dir():
-            reports[student].files.append(f"no {lesson} folder in {setup.submissions / student}")
-            continue
-        submission = read_submission(folder, student)
-        graded_folder = Path(coursedir.root) / coursedir.autograded_directory / student / lesson
-        if ledger.get(student) == _ledger_key(submission, bundle, coursedir.db_url) and graded_folder.is_dir():
-            reports[student].graded = True
-            reports[student].problems += classgrade.problems_in_graded(graded_folder)
-            skipped.append(student)
-        else:
-            todo[student] = submission
-    if skipped and progress:
-        print(f"{len(skipped)} of {len(setup.students)} students were graded before with the same files: kept "
-              f"(--regrade grades them again)", file=sys.stderr)
+    def __init__(self, setup, lesson: str, extra_args: Iterable[str] = (), scheduler: str | None = None,
+                 workers: int | None = None, regrade: bool = False) -> None:
+        self.setup, self.lesson, self.scheduler, self.regrade = setup, lesson, scheduler, regrade
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        config, coursedir = setup.config, setup.coursedir
+        sandbox = os.environ.get("COURSE_GRADING_SANDBOX") or str(config.get("SandboxedExecute", {}).get("sandbox", "auto"))
+        self.bundle = make_bundle(Path(coursedir.root), coursedir, lesson, setup.reference, sandbox, extra_args)
+        self.ledger = load_ledger(setup.reports)
+        self.submissions = {}
+        from nbgrader.api import Gradebook, MissingEntry
 
-    def on_result(student: str, graded: Graded | None, problem: str) -> None:
-        report = reports[student]
-        if graded is None:
-            report.problems.append(problem)
-            return
-        report.seconds = graded.seconds
-        if graded.returncode != 0 or not graded.files:
-            errors = [line for line in graded.log.splitlines() if "ERROR" in line or "Error" in line]
-            report.problems.append("grading failed: " + (" | ".join(errors[-3:]) or f"exit code {graded.returncode}"))
-            return
-        write_graded(graded, lesson, coursedir, config, setup.submitted / student / lesson)
-        report.graded = True
-        report.problems += classgrade.problems_in_graded(Path(coursedir.root) / coursedir.autograded_directory / student / lesson)
-        ledger[student] = _ledger_key(todo[student], bundle, coursedir.db_url)
-        save_ledger(reports_folder, ledger)
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            try:
+                gb.find_assignment(lesson)
+            except MissingEntry:
+                raise RuntimeError(
+                    f"the gradebook ({coursedir.db_url.split('://')[0]}) has no lesson {lesson}: release it into this "
+                    f"gradebook first (`nbgrader generate_assignment {lesson} --force` with the same "
+                    f"COURSE_GRADEBOOK_URL). Nobody was graded.") from None
 
-    if todo:
-        run_on_cluster(bundle, todo, on_result, scheduler=scheduler, workers=max(1, workers or os.cpu_count() or 1),
-                       progress=progress)
-    for student, (score, max_score) in classgrade.scores(coursedir.db_url, lesson).items():
-        if student in reports:
-            reports[student].score, reports[student].max_score = score, max_score
-    classgrade.write_reports(reports_folder, list(reports.values()))
-    write_summary_plot(coursedir.db_url, lesson, reports_folder)
-    return [reports[s] for s in sorted(reports)]
+    def _key(self, student: str) -> str:
+        if student not in self.submissions:
+            self.submissions[student] = read_submission(self.setup.submitted / student / self.lesson, student)
+        return _ledger_key(self.submissions[student], self.bundle, self.setup.coursedir.db_url)
+
+    def unchanged(self, students: Iterable[str]) -> list[str]:
+        if self.regrade:
+            return []
+        autograded = Path(self.setup.coursedir.root) / self.setup.coursedir.autograded_directory
+        return [s for s in students if self.ledger.get(s) == self._key(s) and (autograded / s / self.lesson).is_dir()]
+
+    def grade(self, students: Iterable[str], progress: bool = True):
+        from queue import Queue
+        from threading import Thread
+
+        from .classgrade import Outcome
+
+        todo = {s: self.submissions.get(s) or read_submission(self.setup.submitted / s / self.lesson, s) for s in students}
+        results: Queue = Queue()
+
+        def on_result(student: str, graded: Graded | None, problem: str) -> None:
+            if graded is None:
+                results.put((student, Outcome(1, problem, 0.0, problem)))
+                return
+            if graded.returncode == 0 and graded.files:
+                try:
+                    write_graded(graded, self.lesson, self.setup.coursedir, self.setup.config,
+                                 self.setup.submitted / student / self.lesson)
+                except Exception as error:  # reported by name; the class goes on
+                    problem = f"could not save the grades: {type(error).__name__}: {str(error)[:300]}"
+                    results.put((student, Outcome(1, graded.log, graded.seconds, problem)))
+                    return
+                self.ledger[student] = _ledger_key(todo[student], self.bundle, self.setup.coursedir.db_url)
+                save_ledger(self.setup.reports, self.ledger)
+            results.put((student, Outcome(graded.returncode, graded.log, graded.seconds)))
+
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                run_on_cluster(self.bundle, todo, on_result, scheduler=self.scheduler, workers=self.workers, progress=progress)
+            except BaseException as error:  # e.g. no scheduler at that address: raised in the caller's thread
+                failure.append(error)
+            finally:
+                results.put(None)
+
+        thread = Thread(target=work, daemon=True)
+        thread.start()
+        while (item := results.get()) is not None:
+            yield item
+        thread.join()
+        if failure:
+            raise failure[0]
 
 
 def _ledger_key(submission: Submission, bundle: LessonBundle, db_url: str) -> str:

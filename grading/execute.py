@@ -29,7 +29,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, OverwriteCells
-from traitlets import Enum, Integer, Unicode
+from traitlets import Enum, Integer, List, Unicode
 
 from . import plain, probes
 from . import sandbox as sb
@@ -59,6 +59,8 @@ class SandboxedExecute(Execute):
     sandbox = Enum(["auto", "require", "off"], "auto", help="auto: sandbox when bubblewrap works, else warn; "
                    "require: refuse to grade without it; off: never sandbox").tag(config=True)
     course_root = Unicode("", help="The course folder, hidden from graded kernels.").tag(config=True)
+    hidden_directories = List(Unicode(), help="More folders hidden from graded kernels (a cluster worker grading in "
+                              "a scratch course hides the instructor's course folder, where it exists).").tag(config=True)
     release_directory = Unicode("", help="Folder of the released student notebooks (cells found unchanged there "
                                 "are the lesson's own and trusted).").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
@@ -97,7 +99,7 @@ class SandboxedExecute(Execute):
         hidden = sb.hidden_folders(Path(self.course_root)) if self.course_root else ()
         # the course, the instructor's notebooks and the reference records, wherever they are configured to live
         secrets = [Path(d).resolve() for d in (self.source_directory, self.reference_directory) if d and Path(d).exists()]
-        hidden = (*hidden, sb.REPO_DIR)
+        hidden = (*hidden, sb.REPO_DIR, *(Path(d).resolve() for d in self.hidden_directories if Path(d).exists()))
         hidden = tuple(dict.fromkeys((*hidden, *(d for d in secrets if not any(d.is_relative_to(h) for h in hidden)))))
         km = SandboxKernelManager(kernel_name="python3", config=self.config, transport="ipc",
                                   connection_file=str(sockets / "kernel.json"), ip=str(sockets / "kernel"))

@@ -225,19 +225,24 @@ def test_the_summary_table_cuts_long_problem_lists():
 def test_main_prints_the_table_and_exits_non_zero_unless_everyone_was_graded(monkeypatch, capsys, reports, code):
     calls = []
 
-    def fake_grade_class(lesson, submissions, jobs, course, extra_args):
-        calls.append((lesson, submissions, jobs, course, extra_args))
+    def fake_grade_class(lesson, submissions, jobs, course, extra_args, dask, scheduler, regrade):
+        calls.append((lesson, submissions, jobs, course, extra_args, dask, scheduler, regrade))
         return reports
 
     monkeypatch.setattr(classgrade, "grade_class", fake_grade_class)
     assert classgrade.main([LESSON, "-j", "3", "--submissions", "/x/collected", "--ExecutePreprocessor.timeout=5"]) == code
-    assert calls == [(LESSON, Path("/x/collected"), 3, None, ["--ExecutePreprocessor.timeout=5"])]
+    assert calls == [(LESSON, Path("/x/collected"), 3, None, ["--ExecutePreprocessor.timeout=5"], True, None, False)]
     assert capsys.readouterr().out == summary_table(reports) + "\n"
+    calls.clear()
+    classgrade.main([LESSON, "--scheduler", "tcp://10.0.0.1:8786", "--regrade"])
+    classgrade.main([LESSON, "--without-dask"])
+    assert calls == [(LESSON, None, None, None, [], True, "tcp://10.0.0.1:8786", True),
+                     (LESSON, None, None, None, [], False, None, False)]
 
 
 def test_grade_class_needs_the_course_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no nbgrader_config.py in"):
-        classgrade.grade_class(LESSON, course=tmp_path, progress=False)
+        classgrade.grade_class(LESSON, course=tmp_path, progress=False, dask=False)
 
 
 # ---- grade_class around a stand-in for `nbgrader autograde` ---------------------------------------------
@@ -307,7 +312,7 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     # an earlier run's scores are in the gradebook: never shown beside NOT GRADED
     monkeypatch.setattr(classgrade, "scores", lambda db_url, lesson: {s: (1.0, 2.0) for s in ["alice", "bob", "carol", "dave", "erin"]})
-    reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, extra_args=["--x"], progress=False)
+    reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, extra_args=["--x"], progress=False, dask=False)
 
     assert [r.student for r in reports] == ["alice", "bob", "carol", "dave", "erin"]
     alice, bob, carol, dave, erin = reports
@@ -334,17 +339,17 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
 
 def test_grade_class_needs_a_released_lesson(course, collected):
     with pytest.raises(FileNotFoundError, match=r"holds no notebooks: run `nbgrader generate_assignment other` first"):
-        classgrade.grade_class("other", submissions=collected, course=course, progress=False)
+        classgrade.grade_class("other", submissions=collected, course=course, progress=False, dask=False)
 
 
 def test_grade_class_needs_the_submissions_folder(course, tmp_path):
     with pytest.raises(FileNotFoundError, match="no submissions folder"):
-        classgrade.grade_class(LESSON, submissions=tmp_path / "nowhere", course=course, progress=False)
+        classgrade.grade_class(LESSON, submissions=tmp_path / "nowhere", course=course, progress=False, dask=False)
 
 
 def test_grade_class_reads_scores_without_the_environment_on_path(course, collected, autograde, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, progress=False)
+    reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, progress=False, dask=False)
     assert [r.student for r in reports] == ["alice", "bob", "carol", "dave", "erin"]
 
 
