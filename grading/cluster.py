@@ -235,11 +235,13 @@ def write_graded(graded: Graded, lesson: str, coursedir, config, submitted: Path
 
 
 def run_on_cluster(bundle: LessonBundle, submissions: dict[str, Submission], on_result: Callable[[str, Graded | None, str], None],
-                   scheduler: str | None = None, workers: int = 1, progress: bool = True) -> None:
+                   scheduler: str | None = None, workers: int = 1, progress: bool = True,
+                   task: Callable[[LessonBundle, Submission], Graded] | None = None) -> None:
     """Grade ``submissions`` on a Dask cluster; call ``on_result(student, graded or None, problem)`` as each ends.
 
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a ``LocalCluster``
-    of ``workers`` single-threaded processes runs on this machine.
+    of ``workers`` single-threaded processes runs on this machine. ``task`` replaces :func:`grade_on_worker`
+    (the benchmark measures the scheduler's own cost with a task that grades nothing).
     """
     from distributed import Client, LocalCluster, as_completed
     from distributed.scheduler import KilledWorker
@@ -254,7 +256,7 @@ def run_on_cluster(bundle: LessonBundle, submissions: dict[str, Submission], on_
         client = Client(cluster)
     try:
         shared = client.scatter(bundle, broadcast=True, hash=False)
-        futures = {client.submit(grade_on_worker, shared, sub, key=f"grade-{bundle.lesson}-{student}-{sub.digest[:12]}",
+        futures = {client.submit(task or grade_on_worker, shared, sub, key=f"grade-{bundle.lesson}-{student}-{sub.digest[:12]}",
                                  pure=False, retries=0): student for student, sub in submissions.items()}
         bar = tqdm(total=len(futures), desc=f"grading {bundle.lesson}", unit="student", disable=not progress)
         failures, start = 0, time.perf_counter()

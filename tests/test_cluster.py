@@ -197,6 +197,7 @@ def test_faults_on_a_real_cluster_lose_and_double_nothing(clean, cohort, postgre
     """A worker killed mid-grading, PostgreSQL restarted mid-run, a submission that kills its workers."""
     root, submissions = cohort
     url = postgres.create_database("faults")
+    release(root, url)
     command = class_command("--scheduler", scheduler, "--submissions", str(submissions), "--regrade")
     process = subprocess.Popen(command, cwd=root, env=environment(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     events, stop = [], threading.Event()
