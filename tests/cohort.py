@@ -46,24 +46,25 @@ EQUALS_EVERYTHING = (
 #: reach no network, and leave the exercises alone.
 SNOOP = '''
 import json, os, socket
-_root = os.path.abspath(os.path.join(os.getcwd(), "..", "..", "..", ".."))
-_seen = {}
-for _name in ["solutions", "notebooks", "tests", ".grading/gradebook.db", ".grading/submitted", ".grading/autograded/solution"]:
-    _seen[_name] = os.path.exists(os.path.join(_root, _name))
-_damage = {}
-for _name in [".grading/gradebook.db", ".grading/autograded/solution/hacked.txt"]:
-    try:
-        with open(os.path.join(_root, _name), "w") as _f:
-            _f.write("overwritten")
-        _damage[_name] = "written"
-    except OSError as _error:
-        _damage[_name] = type(_error).__name__
+# the course folder grading runs in (a cluster worker's scratch course), and the instructor's (COURSE_ROOT)
+_roots = [os.path.abspath(os.path.join(os.getcwd(), "..", "..", "..", "..")), "COURSE_ROOT"]
+_seen, _damage = {}, {}
+for _root in _roots:
+    for _name in ["solutions", "notebooks", "tests", ".grading/gradebook.db", ".grading/submitted", ".grading/autograded/solution"]:
+        _seen[os.path.join(_root, _name)] = os.path.exists(os.path.join(_root, _name))
+    for _name in [".grading/gradebook.db", ".grading/autograded/solution/hacked.txt"]:
+        try:
+            with open(os.path.join(_root, _name), "w") as _f:
+                _f.write("overwritten")
+            _damage[os.path.join(_root, _name)] = "written"
+        except OSError as _error:
+            _damage[os.path.join(_root, _name)] = type(_error).__name__
 try:
     socket.create_connection(("pypi.org", 443), timeout=3).close()
     _network = "reached pypi.org"
 except OSError as _error:
     _network = type(_error).__name__
-print("SNOOP " + json.dumps({"root": _root, "seen": _seen, "damage": _damage, "network": _network}))
+print("SNOOP " + json.dumps({"roots": _roots, "seen": _seen, "damage": _damage, "network": _network}))
 '''.strip()
 FLOOD = 'print("x" * 30_000_000)'
 
@@ -442,12 +443,17 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     return subs
 
 
-def place(collection: Path, lesson: str, sub: Submission) -> None:
-    """Write a submission into a collection folder laid out as ``<collection>/<student>/<lesson>/``."""
+def place(collection: Path, lesson: str, sub: Submission, course_root: Path | None = None) -> None:
+    """Write a submission into a collection folder laid out as ``<collection>/<student>/<lesson>/``; the snooping
+    cell is told the instructor's course folder (``course_root``) to look for."""
     folder = collection / sub.student / lesson
     folder.mkdir(parents=True, exist_ok=True)
     if sub.notebook is not None:
-        nbformat.write(sub.notebook, str(folder / f"{lesson}.ipynb"))
+        nb = nbformat.from_dict(json.loads(json.dumps(sub.notebook)))
+        for cell in nb.cells:
+            if cell.source.startswith("import json, os, socket\n# the course folder grading runs in"):
+                cell.source = cell.source.replace('"COURSE_ROOT"', json.dumps(str(course_root or collection.parent)))
+        nbformat.write(nb, str(folder / f"{lesson}.ipynb"))
     if sub.raw is not None:
         (folder / f"{lesson}.ipynb").write_text(sub.raw)
     for name, text in sub.extra.items():

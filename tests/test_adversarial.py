@@ -38,7 +38,7 @@ def run_cohort(lesson: str, tmp_path_factory) -> dict:
     collection = root / "collected"
     submissions = cohort.cohort(lesson, student_nb, source_nb)
     for sub in submissions:
-        cohort.place(collection, lesson, sub)
+        cohort.place(collection, lesson, sub, course_root=root)
     reports = grade_class(lesson, submissions=collection, jobs=2, course=root, extra_args=LIMITS, progress=False)
     _results[lesson] = {
         "root": root, "before": before, "honest_before": honest_before, "submissions": {s.student: s for s in submissions},
@@ -104,7 +104,8 @@ class AdversarialCohort:
         outputs = ["".join(o.get("text", "")) for c in json.loads(graded.read_text())["cells"] for o in c.get("outputs", [])]
         line = next(text for text in outputs if "SNOOP " in text)
         seen = json.loads(line.split("SNOOP ", 1)[1].splitlines()[0])
-        assert seen["root"] == str(root)
+        assert str(root) in seen["roots"], f"the snooping cell looked in {seen['roots']}, not in the course {root}"
+        assert len(seen["seen"]) == 6 * len(set(seen["roots"])) and len(seen["damage"]) == 2 * len(set(seen["roots"])), seen
         assert not any(seen["seen"].values()), f"graded code could see {seen['seen']}"
         assert all(v != "written" for v in seen["damage"].values()), seen["damage"]
         assert seen["network"] != "reached pypi.org"
