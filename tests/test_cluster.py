@@ -189,8 +189,12 @@ def test_the_default_local_cluster_grades_the_class(clean, cohort):
     wrong = next(s for s in got if s.startswith("wrong-"))
     assert sorted(c for c, s in got[wrong].items() if s == 0) == course.wrong_answers(LESSON)[wrong.removeprefix("wrong-")]["fails"]
     root, _ = cohort
-    summary = (root / ".grading" / "reports" / LESSON / "summary.csv").read_text()
+    reports = root / ".grading" / "reports" / LESSON
+    summary = (reports / "summary.csv").read_text()
     assert all(student in summary for student in got)
+    assert (reports / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "no summary plot beside the reports"
+    assert "similar" in (reports / "similarity.html").read_text(), "no report of similar answers beside the reports"
+    assert "grading 01_gradient_descent" in run.stderr and "student" in run.stderr, "no progress bar"
 
 
 def test_faults_on_a_real_cluster_lose_and_double_nothing(clean, cohort, postgres, scheduler):
