@@ -99,8 +99,9 @@ class SandboxedExecute(Execute):
         hidden = sb.hidden_folders(Path(self.course_root)) if self.course_root else ()
         # the course, the instructor's notebooks and the reference records, wherever they are configured to live
         secrets = [Path(d).resolve() for d in (self.source_directory, self.reference_directory) if d and Path(d).exists()]
-        hidden = (*hidden, sb.REPO_DIR, *(Path(d).resolve() for d in self.hidden_directories if Path(d).exists()))
-        hidden = tuple(dict.fromkeys((*hidden, *(d for d in secrets if not any(d.is_relative_to(h) for h in hidden)))))
+        hidden = [*hidden, sb.REPO_DIR, *secrets, *(Path(d).resolve() for d in self.hidden_directories if Path(d).exists())]
+        # a folder inside another hidden one is hidden already; hiding it again would leave its empty mount point
+        hidden = tuple(dict.fromkeys(d for d in hidden if not any(d != h and d.is_relative_to(h) for h in hidden)))
         km = SandboxKernelManager(kernel_name="python3", config=self.config, transport="ipc",
                                   connection_file=str(sockets / "kernel.json"), ip=str(sockets / "kernel"))
         # A signal cannot reach into the sandbox's pid namespace; ipykernel interrupts itself on request.
