@@ -83,7 +83,7 @@ def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
         if current in seen or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         seen.add(current)
-        loops += [type(n).__name__ for n in ast.walk(node) if isinstance(n, checks.LOOP_NODES)]
+        loops += checks.loops_in_tree(node)
         todo += [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
     return loops
 

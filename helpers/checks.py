@@ -125,12 +125,27 @@ def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hi
 
 #: The syntax that makes a Python-level loop.
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+#: Calls that run a Python function once per element: loops in disguise (``np.vectorize``, ``map``, ...).
+LOOP_CALLS = frozenset({"vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "map"})
+
+
+def loops_in_tree(tree: ast.AST) -> list[str]:
+    """The Python loops in ``tree``: one name per ``for``, ``while``, comprehension or loop in disguise."""
+    loops = []
+    for node in ast.walk(tree):
+        if isinstance(node, LOOP_NODES):
+            loops.append(type(node).__name__)
+        elif isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if called in LOOP_CALLS:
+                loops.append(called)
+    return loops
 
 
 def count_loops(source: str) -> list[str]:
-    """The Python loops in ``source`` (one name per ``for``, ``while`` or comprehension)."""
-    tree = ast.parse(textwrap.dedent(source))
-    return [type(node).__name__ for node in ast.walk(tree) if isinstance(node, LOOP_NODES)]
+    """The Python loops in ``source`` (one name per ``for``, ``while``, comprehension or ``np.vectorize``,
+    ``np.frompyfunc``, ``np.apply_along_axis``, ``np.apply_over_axes``, ``map`` call)."""
+    return loops_in_tree(ast.parse(textwrap.dedent(source)))
 
 
 def _called_names(tree: ast.AST) -> set[str]:
