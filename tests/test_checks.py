@@ -74,3 +74,18 @@ def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_nev
         check_accuracy("model on 10 digits", predicted[:9], labels, at_least=0.9)
     with pytest.raises(CheckFailed, match="expected numbers"):
         check_accuracy("model on 10 digits", None, labels, at_least=0.0)
+
+
+@pytest.mark.parametrize(("source", "found"), [
+    ("np.vectorize(f)(x)", ["vectorize"]),
+    ("numpy.frompyfunc(f, 1, 1)(x)", ["frompyfunc"]),
+    ("np.apply_along_axis(f, 0, x)", ["apply_along_axis"]),
+    ("np.apply_over_axes(np.sum, x, [0])", ["apply_over_axes"]),
+    ("list(map(f, x))", ["map"]),
+    ("np.mean((x - y) ** 2, axis=-1)", []),
+    ("x.map_blocks(f)", []),
+])
+def test_calls_that_loop_in_python_count_as_loops(source, found):
+    from helpers.checks import count_loops
+
+    assert count_loops(source) == found
