@@ -13,6 +13,8 @@ Plots (``helpers.plotting``), all in one colour-blind-safe style (``course_style
     ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 4).
 MNIST (``helpers.mnist``, lessons 5 and 6; loaded on first use, since it imports torch)
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
+    ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 5's final model is
+    graded on them; their labels are unreadable where submissions are graded);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Explorers (``helpers.explorers``)
     ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and
@@ -24,7 +26,7 @@ Gradient checking (``helpers.gradcheck``)
     ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
     ``check_close``, ``check_equal``, ``check_shape``, ``check_type``, ``check_true``, ``check_finite``,
-    ``check_loops``, ``CheckFailed``.
+    ``check_loops``, ``check_accuracy``, ``CheckFailed``.
 
 No exercise's solution lives here: the helpers load, draw and compare, and the notebooks compute.
 """
@@ -38,6 +40,7 @@ from typing import Any
 # pays only for what it uses (matplotlib for plots, torch for MNIST).
 _EXPORTS: dict[str, str] = {
     "CheckFailed": "checks",
+    "check_accuracy": "checks",
     "check_close": "checks",
     "check_equal": "checks",
     "check_loops": "checks",
@@ -60,6 +63,8 @@ _EXPORTS: dict[str, str] = {
     "gradient_check": "gradcheck",
     "MnistData": "mnist",
     "load_mnist": "mnist",
+    "sealed_images": "mnist",
+    "sealed_labels": "mnist",
     "plot_confusion_matrix": "plots_mnist",
     "plot_digit_grid": "plots_mnist",
     "plot_most_confident_mistakes": "plots_mnist",

@@ -106,3 +106,20 @@ def test_nbgrader_config_keeps_every_runtime_folder_under_one_ignored_folder(tmp
     assert (tmp_path / ".grading").is_dir(), "the config must create .grading/ when it is missing"
     assert c["Execute"]["timeout"] > 0 and c["Execute"]["interrupt_on_timeout"] is True
     assert ".grading/" in (REPO / ".gitignore").read_text().split()
+
+
+def test_the_readmes_lesson_times_are_the_notebooks():
+    """Each lesson's first cell says how long it takes ("Time: about 90 minutes" / "about 2 hours"); the README's
+    table says the same."""
+    import nbformat
+
+    readme = (REPO / "README.md").read_text()
+    table = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^\| (\d) \| .*\| (\d+) min \|$", readme, re.M)}
+    lessons = sorted(p for p in (REPO / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
+    assert len(table) == len(lessons), f"the README's table lists {len(table)} lessons, solutions/ holds {len(lessons)}"
+    for number, folder in enumerate(lessons, start=1):
+        first = nbformat.read(str(folder / f"{folder.name}.ipynb"), as_version=4).cells[0].source
+        said = re.search(r"Time: about\s+(\d+)\s+(minutes|hours?)", first)
+        assert said, f"{folder.name}: the first cell does not say how long the lesson takes (Time: about N minutes)"
+        minutes = int(said.group(1)) * (60 if said.group(2).startswith("hour") else 1)
+        assert table[number] == minutes, f"{folder.name}: the notebook says {minutes} min, the README's table {table[number]} min"
