@@ -13,7 +13,6 @@ that grades nothing. The projection for 5,000 students on 50 workers uses the me
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _report import emit  # noqa: E402
+
 import course  # noqa: E402
 from grading import classgrade, cluster  # noqa: E402
 from grading.sandbox import sandbox_status  # noqa: E402
@@ -96,10 +97,7 @@ def main() -> None:
         print(f"{r['workers']:7d} {r['students']:8d} {r['graded']:6d} {r['wall_s']:9.1f} {r['per_submission_s']:15.2f} "
               f"{r['scheduler_overhead_s']:22.3f}")
     print(f"projected: 5,000 students on 50 workers like these cores: {summary['projected_5000_students_50_workers_min']} min")
-    print()
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    emit(summary, args.json)
 
 
 if __name__ == "__main__":

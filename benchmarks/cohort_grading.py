@@ -9,7 +9,6 @@ For each lesson, in a throw-away course, the cohort is graded by ``python -m gra
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -19,6 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _report import emit  # noqa: E402
+
 import cohort  # noqa: E402
 import course  # noqa: E402
 from grading.classgrade import grade_class  # noqa: E402
@@ -71,10 +72,7 @@ def main() -> None:
         print(f"{r['lesson']:28} {r['submissions']:11d} {r['wall_s_1_worker']:13.1f} {r['wall_s_2_workers']:14.1f}  {slowest}")
     print(f"{'cohort':28} {'':11} {summary['total_wall_s_1_worker']:13.1f} {summary['total_wall_s_2_workers']:14.1f}")
     print("2 workers cannot finish a lesson sooner than its slowest submission, nor than half the 1-worker time.")
-    print()
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    emit(summary, args.json)
 
 
 if __name__ == "__main__":

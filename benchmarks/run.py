@@ -12,7 +12,6 @@ separately.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -24,6 +23,8 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _report import emit  # noqa: E402
+
 import course  # noqa: E402
 from grading.reference import load_reference  # noqa: E402
 
@@ -133,10 +134,7 @@ def main() -> None:
           f"{summary['course_autograde_overhead_one_command_per_lesson']:8.2f}x")
     print(f"{'course, one grading process':28} {'':13} {total_plain:14.1f} {whole_course:14.1f} "
           f"{summary['course_autograde_overhead_one_process']:8.2f}x")
-    print()
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    emit(summary, args.json)
 
 
 if __name__ == "__main__":

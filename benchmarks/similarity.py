@@ -27,6 +27,8 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _report import emit  # noqa: E402
+
 import course  # noqa: E402
 from grading import similarity  # noqa: E402
 
@@ -114,10 +116,7 @@ def main() -> None:
               f"{r['similar_to_reference']:9d} {r['wall_s']:8.1f} {r['cpu_s']:7.1f} {r['html_kb']:9d}")
     print("sharing: pairs with at least one passage in common; reported: at or above the threshold; "
           "like ref.: students similar to the reference solution. One process: the CPU time is the machine's own cost.")
-    print()
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    emit(summary, args.json)
 
 
 if __name__ == "__main__":
