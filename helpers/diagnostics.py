@@ -25,8 +25,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
+from ._style import PALETTE, course_style, finite_length, mark_divergence, new_axes, new_panels
 from ._validate import as_float_array, same_length
-from .plotting import PALETTE, _new_axes, course_style
 
 #: Module types whose outputs ``capture_activations`` records by default.
 ACTIVATION_TYPES: tuple[type[nn.Module], ...] = (
@@ -125,14 +125,13 @@ def plot_gradient_flow(
     if threshold is not None:
         threshold = float(as_float_array("threshold", threshold, ndim=0))
     with course_style():
-        ax = _new_axes(ax, figsize=(7.0, 4.2))
+        ax = new_axes(ax, figsize=(7.0, 4.2))
         for colour, (name, (steps, norms)) in zip(_depth_colours(len(series)), series.items()):
-            finite = np.isfinite(norms)
-            stop = len(norms) if finite.all() else int(np.argmin(finite))
+            stop = finite_length(norms)
             shown = np.where(norms[:stop] > 0, norms[:stop], np.nan) if log else norms[:stop]  # a zero is a gap on a log axis
             ax.plot(steps[:stop], shown, lw=1.6, color=colour, label=name)
             if 0 < stop < len(norms):
-                ax.plot(steps[stop - 1], norms[stop - 1], "x", ms=10, mew=2.5, color=PALETTE["vermillion"])
+                mark_divergence(ax, steps[stop - 1], norms[stop - 1], PALETTE["vermillion"])
         if threshold is not None:
             ax.axhline(threshold, ls="--", lw=1.5, color=PALETTE["vermillion"], label=f"threshold {threshold:g}")
         if log:
@@ -250,8 +249,7 @@ def plot_activation_histograms(
     outputs = capture_activations(model, x, layer_types=layer_types, names=names)
     with course_style():
         if axes is None:
-            fig, grid = plt.subplots(1, len(outputs), figsize=(2.4 * len(outputs), 2.6), layout="constrained", squeeze=False)
-            panel_axes = list(grid[0])
+            fig, panel_axes = new_panels(len(outputs), (2.4, 2.6))
         else:
             panel_axes = list(np.ravel(np.asarray(axes, dtype=object)))
             if not all(isinstance(a, Axes) for a in panel_axes):
@@ -268,9 +266,9 @@ def plot_activation_histograms(
             zeros = f", {100 * zero_share:.0f}% zero" if zero_share > 0 else ""
             ax.set_title(f"{name}\nstd {np.std(finite):.2g}{zeros}", fontsize=9, fontweight="normal")
             ax.set_xlabel(xlabel, fontsize=9)
+            ax.set_ylabel("count", fontsize=9)
             ax.set_yticks([])
             ax.tick_params(labelsize=8)
-        panel_axes[0].set_ylabel("count")
         if title and axes is None:
             fig.suptitle(title, fontweight="bold")
     return fig
@@ -346,7 +344,7 @@ def plot_lr_range_test(
     best = int(np.argmin(smoothed))
     suggestion = suggest_learning_rate(lrs_arr, loss_arr, smooth=smooth, factor=factor)
     with course_style():
-        ax = _new_axes(ax, figsize=(7.0, 4.2))
+        ax = new_axes(ax, figsize=(7.0, 4.2))
         ax.plot(lrs_arr, loss_arr, lw=1, alpha=0.35, color=PALETTE["blue"], label="loss (each step)")
         ax.plot(lrs_arr, smoothed, lw=2.2, color=PALETTE["blue"], label="loss (smoothed)")
         ax.plot(lrs_arr[best], smoothed[best], "o", ms=9, color=PALETTE["orange"], mec="black",

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._style import PALETTE
 from ._validate import as_float_array
-from .plotting import PALETTE, plot_loss_curve, plot_loss_surface
+from .plotting import plot_loss_curve, plot_loss_surface
 
 #: ``run(lr, epochs) -> (path, losses)``: ``path`` has shape (epochs + 1, 2), one ``(m, c)`` row per step
 #: (row 0 is the start), and ``losses`` shape (epochs + 1,).

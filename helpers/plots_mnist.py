@@ -1,8 +1,9 @@
 """Pictures for the MNIST lesson: a grid of digits, a confusion matrix, and the most confident mistakes.
 
 Images may be numpy arrays or torch tensors (on any device, with or without gradients), of shape
-(n, 28, 28), (n, 1, 28, 28) or (n, 784); labels and predictions are integers of shape (n,). Every function
-draws in the course style (``helpers.plotting.course_style``) and returns what it drew on.
+(n, 28, 28), (n, 1, 28, 28) or (n, 784); labels and predictions are integers of shape (n,). Each is a
+single-panel plot: it draws on the ``ax`` it is given (or on a new figure) in the course style and returns
+that ``Axes`` (a grid of digits is one image, so it is one panel).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
+from ._style import PALETTE, course_style, new_axes
 from ._validate import as_float_array
-from .plotting import PALETTE, _new_axes, course_style
 
 __all__ = ["plot_confusion_matrix", "plot_digit_grid", "plot_most_confident_mistakes"]
 
@@ -46,11 +46,13 @@ def _labels(name: str, labels: Any, n: int) -> np.ndarray:
 
 
 def _mosaic(
-    pixels: np.ndarray, captions: list[str], colours: list[str], ncols: int, title: str, vmin: float, vmax: float
-) -> Figure:
+    pixels: np.ndarray, captions: list[str], colours: list[str], ncols: int, title: str, vmin: float, vmax: float,
+    ax: Axes | None,
+) -> Axes:
     """Draw digits as tiles of ONE image (fast: one ``imshow``, however many digits), each captioned above.
 
-    The figure's ``tile_origins`` attribute lists the (row, column) of each digit's top-left pixel in the mosaic.
+    On ``ax`` if given, else on a new figure sized to the tiles. The axes' ``tile_origins`` attribute lists
+    the (row, column) of each digit's top-left pixel in the mosaic.
     """
     count = len(pixels)
     cols = min(ncols, count)
@@ -66,15 +68,15 @@ def _mosaic(
         mosaic[top:top + 28, left:left + 28] = pixels[i]
         origins.append((top, left))
     with course_style():
-        fig, ax = plt.subplots(figsize=(cols * tile_w / 36, rows * tile_h / 36 + 0.45), layout="constrained")
+        ax = new_axes(ax, figsize=(cols * tile_w / 36, rows * tile_h / 36 + 0.45))
         cmap = plt.get_cmap("gray_r").with_extremes(bad="white")
         ax.imshow(mosaic, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         for (top, left), caption, colour in zip(origins, captions, colours):
             ax.text(left + 14, top - 1.5, caption, ha="center", va="bottom", fontsize=9, color=colour, linespacing=1.1)
         ax.set_axis_off()
         ax.set_title(title)
-    fig.tile_origins = origins  # type: ignore[attr-defined]
-    return fig
+    ax.tile_origins = origins  # type: ignore[attr-defined]
+    return ax
 
 
 def plot_digit_grid(
@@ -85,7 +87,8 @@ def plot_digit_grid(
     ncols: int = 10,
     title: str = "MNIST digits",
     max_images: int = 60,
-) -> Figure:
+    ax: Axes | None = None,
+) -> Axes:
     """Draw digits in a grid, each captioned with its label (and the model's prediction, if given).
 
     Parameters
@@ -93,13 +96,32 @@ def plot_digit_grid(
     images : array or tensor, shape (n, 28, 28), (n, 1, 28, 28) or (n, 784)
         Raw or normalised pixels (darker = more ink); one grey scale is shared by all digits.
     labels : array or tensor of int, shape (n,)
+        The true digits.
     predictions : array or tensor of int, shape (n,), optional
         When given, each caption reads "7 → 1" (true → predicted), in blue when right and vermillion
         when wrong, and the title counts the mistakes.
     ncols : int
         Digits per row.
+    title : str
+        The title (followed by the count of mistakes when ``predictions`` is given).
     max_images : int
         Only the first ``max_images`` digits are drawn.
+    ax : Axes, optional
+        Where to draw; a new figure sized to the grid is made when omitted.
+
+    Returns
+    -------
+    Axes
+        The axes drawn on: the digits are tiles of one image; its ``tile_origins`` attribute lists the
+        (row, column) of each digit's top-left pixel in that image.
+
+    Raises
+    ------
+    ValueError
+        If the images have another shape, the labels or predictions are not one whole number per image,
+        or ``ncols`` or ``max_images`` is not a positive int.
+    TypeError
+        If ``images``, ``labels`` or ``predictions`` are not arrays of numbers, or ``ax`` is not an Axes.
     """
     pixels = _images("images", images)
     true = _labels("labels", labels, len(pixels))
@@ -120,7 +142,7 @@ def plot_digit_grid(
         colours = [PALETTE["blue"] if t == p else PALETTE["vermillion"] for t, p in zip(true, pred)]
         wrong = int(np.sum(true != pred))
         title = f"{title} ({wrong} of {count} wrong)"
-    return _mosaic(pixels, captions, colours, ncols, title, float(pixels.min()), float(pixels.max()))
+    return _mosaic(pixels, captions, colours, ncols, title, float(pixels.min()), float(pixels.max()), ax)
 
 
 def plot_confusion_matrix(
@@ -132,16 +154,30 @@ def plot_confusion_matrix(
 ) -> Axes:
     """Draw a confusion matrix: rows are true classes, columns predicted classes, each cell its count.
 
+    The colour of a cell is its share of its row (of the true class), so that the mistakes stand out
+    whatever the class sizes; the title gives the overall accuracy.
+
     Parameters
     ----------
-    cm : array of int, shape (k, k)
+    cm : array or tensor of int, shape (k, k)
         ``cm[i, j]`` counts the examples of true class i predicted as j (the layout of
         ``sklearn.metrics.confusion_matrix``).
     class_names : list of k str, optional
         Tick labels; default "0" .. "k-1".
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    title : str
+        The title's first line (the second gives the accuracy).
 
-    The colour of a cell is its share of its row (of the true class), so that the mistakes stand out
-    whatever the class sizes; the title gives the overall accuracy.
+    Returns
+    -------
+    Axes
+        The axes drawn on (a colour bar is added beside it).
+
+    Raises
+    ------
+    ValueError
+        If ``cm`` is not square, holds negative or fractional counts, or ``class_names`` has not k entries.
     """
     counts = as_float_array("cm", _numpy(cm), ndim=2)
     k = counts.shape[0]
@@ -156,7 +192,7 @@ def plot_confusion_matrix(
     share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     accuracy = np.trace(counts) / max(counts.sum(), 1.0)
     with course_style():
-        ax = _new_axes(ax, figsize=(6.2, 5.2))
+        ax = new_axes(ax, figsize=(6.2, 5.2))
         image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
         for i in range(k):
             for j in range(k):
@@ -183,19 +219,39 @@ def plot_most_confident_mistakes(
     k: int = 12,
     ncols: int = 6,
     title: str = "The most confident mistakes",
-) -> Figure:
+    ax: Axes | None = None,
+) -> Axes:
     """Draw the ``k`` wrongly classified digits whose wrong prediction had the highest probability.
+
+    Each digit is captioned "true 4 → 9" and the probability the model gave to its (wrong) answer,
+    most confident first.
 
     Parameters
     ----------
     images : array or tensor, shape (n, 28, 28), (n, 1, 28, 28) or (n, 784)
+        The digits' pixels.
     labels : array or tensor of int, shape (n,)
         The true digits.
     probabilities : array or tensor, shape (n, c)
         The model's class probabilities (softmax of its outputs); each row sums to 1.
+    k : int
+        How many mistakes to draw at most.
+    ncols : int
+        Digits per row.
+    title : str
+        The title (followed by the count of mistakes).
+    ax : Axes, optional
+        Where to draw; a new figure sized to the grid is made when omitted.
 
-    Each digit is captioned "true 4 → 9" and the probability the model gave to its (wrong) answer,
-    most confident first. The figure's ``mistake_indices`` attribute holds the drawn digits' indices.
+    Returns
+    -------
+    Axes
+        The axes drawn on; its ``mistake_indices`` attribute holds the drawn digits' indices, shape (<= k,).
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, a row of ``probabilities`` is not a distribution, or ``k`` is not a positive int.
     """
     pixels = _images("images", images)
     true = _labels("labels", labels, len(pixels))
@@ -213,13 +269,13 @@ def plot_most_confident_mistakes(
     title = f"{title} ({len(wrong)} wrong of {len(true):,})"
     if len(chosen) == 0:
         with course_style():
-            fig, ax = plt.subplots(figsize=(5, 1.5), layout="constrained")
+            ax = new_axes(ax, figsize=(5, 1.5))
             ax.set_axis_off()
             ax.text(0.5, 0.5, "no mistakes", ha="center", va="center", fontsize=12)
             ax.set_title(title)
     else:
         captions = [f"true {true[i]} → {predicted[i]}\np = {confidence[i]:.2f}" for i in chosen]
-        fig = _mosaic(pixels[chosen], captions, [PALETTE["vermillion"]] * len(chosen), ncols, title,
-                      float(pixels.min()), float(pixels.max()))
-    fig.mistake_indices = chosen  # type: ignore[attr-defined]
-    return fig
+        ax = _mosaic(pixels[chosen], captions, [PALETTE["vermillion"]] * len(chosen), ncols, title,
+                     float(pixels.min()), float(pixels.max()), ax)
+    ax.mistake_indices = chosen  # type: ignore[attr-defined]
+    return ax

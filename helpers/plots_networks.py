@@ -1,8 +1,9 @@
 """Plots for small neural networks: activations, decision boundaries, computational graphs and
 gradient sizes per layer.
 
-Like ``helpers.plotting``, every function draws on the ``ax`` it is given (or on a new figure),
-returns what it drew on, and applies the course style only inside the call. The functions draw what
+Each single-panel plot draws on the ``ax`` it is given (or on a new figure) and returns that ``Axes``;
+``plot_activations`` draws one panel per activation and returns the ``Figure``. The course style
+(``helpers._style``) is applied only inside each call. The functions draw what
 they are given; they compute no gradient themselves.
 """
 
@@ -11,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from ._style import PALETTE, course_style, new_axes, new_panels
 from ._validate import as_float_array, same_length
-from .plotting import PALETTE, _new_axes, course_style
 
 __all__ = [
     "plot_activations",
@@ -73,16 +73,14 @@ def plot_activations(
         slope = as_float_array(f"curves[{name!r}] derivative", pair[1], shape=(len(z_arr),))
         prepared.append((str(name), values, slope))
     with course_style():
-        fig, axes = plt.subplots(1, len(prepared), figsize=(3.9 * len(prepared), 3.4), sharex=True, layout="constrained",
-                                 squeeze=False)
-        for ax, (name, values, slope) in zip(axes[0], prepared):
+        fig, axes = new_panels(len(prepared), (3.9, 3.4), sharex=True)
+        for ax, (name, values, slope) in zip(axes, prepared):
             ax.axhline(0.0, color="0.6", lw=0.8, zorder=1)
             ax.axvline(0.0, color="0.6", lw=0.8, zorder=1)
             ax.plot(z_arr, values, color=PALETTE["blue"], lw=2.4, label=f"{name}(z)", zorder=3)
             ax.plot(z_arr, slope, color=PALETTE["vermillion"], lw=2.2, ls="--", label=f"{name}'(z)", zorder=3)
-            ax.set(xlabel=xlabel, title=name)
+            ax.set(xlabel=xlabel, ylabel="value", title=name)
             ax.legend(loc="upper left")
-        axes[0][0].set_ylabel("value")
         fig.suptitle(title, fontweight="bold")
     return fig
 
@@ -156,7 +154,7 @@ def plot_decision_boundary(
         raise ValueError(f"predict must return one score per point: gave {len(grid)} points, got shape {scores.shape}")
     scores = np.clip(scores.reshape(gx.shape), low, high)
     with course_style():
-        ax = _new_axes(ax, figsize=(5.5, 4.5))
+        ax = new_axes(ax, figsize=(5.5, 4.5))
         shading = ax.imshow(scores, extent=(x_min, x_max, y_min, y_max), origin="lower", cmap=_class_cmap(), vmin=low,
                             vmax=high, alpha=0.85, aspect="auto", interpolation="bilinear", zorder=0)
         if scores.min() < threshold < scores.max():
@@ -244,7 +242,7 @@ def plot_computational_graph(
 
     r = float(node_size)
     with course_style():
-        ax = _new_axes(ax, figsize=(12.0, 3.8))
+        ax = new_axes(ax, figsize=(12.0, 3.8))
         for name, spec in nodes.items():
             x, y = positions[name]
             kind = spec.get("kind", "op")
@@ -335,7 +333,7 @@ def plot_gradient_per_layer(
         raise TypeError("norms must be a non-empty mapping {label: gradient norm per layer}")
     markers = ("o", "s", "^", "D", "v", "P", "X")
     with course_style():
-        ax = _new_axes(ax, figsize=(6.5, 4.2))
+        ax = new_axes(ax, figsize=(6.5, 4.2))
         deepest = 0
         for i, (label, values) in enumerate(norms.items()):
             sizes = as_float_array(f"norms[{label!r}]", values, ndim=1)

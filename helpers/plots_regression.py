@@ -12,18 +12,12 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 
+from ._style import CYCLE, PALETTE, course_look, course_style, new_axes
 from ._validate import as_float_array, same_length
-from .plotting import CYCLE, PALETTE, _new_axes, course_style
 
 #: What ``plot_polynomial_fits`` accepts for one fit: a function of the grid, an object with a
 #: scikit-learn style ``predict`` method, or the predicted values on the grid.
 Fit = Callable[[np.ndarray], Any] | Any | Sequence[float] | np.ndarray
-
-
-def _tidy(ax: Axes) -> None:
-    """The course look, also on axes created outside the course style (e.g. by ``plt.subplots``)."""
-    ax.grid(True, alpha=0.3)
-    ax.spines[["top", "right"]].set_visible(False)
 
 
 def _values_on_grid(name: str, fit: Fit, grid: np.ndarray) -> np.ndarray:
@@ -110,7 +104,7 @@ def plot_polynomial_fits(
     truth = None if true_curve is None else _values_on_grid("true_curve", true_curve, grid_arr)
 
     with course_style():
-        ax = _new_axes(ax, figsize=(8.0, 4.5))
+        ax = new_axes(ax, figsize=(8.0, 4.5))
         if truth is not None:
             ax.plot(grid_arr, truth, "--", color=PALETTE["black"], lw=1.6, label="true curve", zorder=2)
         colours = [c for c in CYCLE if c != PALETTE["black"]]
@@ -129,7 +123,7 @@ def plot_polynomial_fits(
         ax.set_ylim(*ylim)
         span = grid_arr.max() - grid_arr.min()
         ax.set_xlim(grid_arr.min() - 0.02 * span, grid_arr.max() + 0.02 * span)
-        _tidy(ax)
+        course_look(ax)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         # Outside the axes: over-fitted curves leave no reliably empty corner inside.
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
@@ -188,7 +182,7 @@ def plot_error_vs_degree(
         chosen_index = int(matches[0])
 
     with course_style():
-        ax = _new_axes(ax, figsize=(7.0, 4.2))
+        ax = new_axes(ax, figsize=(7.0, 4.2))
         ax.plot(deg, train, "o-", color=PALETTE["blue"], lw=2, ms=5, label="training error")
         ax.plot(deg, val, "s-", color=PALETTE["vermillion"], lw=2, ms=5, label="validation error")
         extra_colours = [PALETTE["green"], PALETTE["purple"], PALETTE["sky"], PALETTE["orange"]]
@@ -200,7 +194,7 @@ def plot_error_vs_degree(
                     label=f"chosen: degree {int(deg[chosen_index])}", zorder=5)
         if log:
             ax.set_yscale("log")
-        _tidy(ax)
+        course_look(ax)
         if np.allclose(deg, np.round(deg)):
             ax.set_xticks(deg)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from ._style import PALETTE, course_style, finite_length, log10_floored, mark_divergence, new_axes, place_legend, run_colour
 from ._validate import as_float_array
-from .plotting import CYCLE, PALETTE, _new_axes, course_style
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -29,16 +29,6 @@ def _runs(name: str, runs: object) -> dict[str, object]:
         if not isinstance(key, str):
             raise TypeError(f"{name} must have string keys (the legend labels), got the key {key!r}")
     return dict(runs)
-
-
-def _place_legend(ax: Axes, loc: str, **kwargs: object) -> None:
-    """Draw the legend at ``loc``; ``"outside"`` puts it under the axes, below the x label, in two columns."""
-    if not isinstance(loc, str):
-        raise TypeError(f"legend_loc must be a string such as 'best' or 'outside', got {type(loc).__name__}")
-    if loc == "outside":
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, **kwargs)
-    else:
-        ax.legend(loc=loc, **kwargs)
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -83,15 +73,14 @@ def plot_optimiser_curves(
     if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
         raise ValueError(f"smooth must be a positive integer (a window length in steps), got {smooth!r}")
     with course_style():
-        ax = _new_axes(ax, figsize=(7.0, 4.2))
+        ax = new_axes(ax, figsize=(7.0, 4.2))
         drawn: list[np.ndarray] = []
         for index, (name, values) in enumerate(runs.items()):
             losses = as_float_array(f"curves[{name!r}]", values, ndim=1)
             if len(losses) == 0:
                 raise ValueError(f"curves[{name!r}] must hold at least one loss")
-            colour = CYCLE[index % len(CYCLE)]
-            finite = np.isfinite(losses)
-            end = len(losses) if finite.all() else int(np.argmin(finite))
+            colour = run_colour(index)
+            end = finite_length(losses)
             steps = np.arange(end)
             kept = losses[:end]
             window = min(int(smooth), max(end, 1))
@@ -107,14 +96,14 @@ def plot_optimiser_curves(
                 label = f"{name} (final {losses[-1]:.3g})"
             ax.plot(steps, kept, lw=2.0, color=colour, label=label)
             drawn.append(kept)
-            if end < len(losses) and end > 0:
-                ax.plot(end - 1, losses[end - 1], "x", ms=10, mew=2.5, color=colour)
+            if 0 < end < len(losses):
+                mark_divergence(ax, end - 1, losses[end - 1], colour)
         if log:
             ax.set_yscale("log")
         if smooth > 1:
             _fit_limits(ax, np.concatenate(drawn), log)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-        _place_legend(ax, legend_loc)
+        place_legend(ax, legend_loc)
     return ax
 
 
@@ -161,7 +150,7 @@ def plot_lr_schedule(
     runs = _runs("schedules", schedules)
     highest = 0.0
     with course_style():
-        ax = _new_axes(ax, figsize=(7.0, 4.2))
+        ax = new_axes(ax, figsize=(7.0, 4.2))
         for index, (name, values) in enumerate(runs.items()):
             lrs = as_float_array(f"schedules[{name!r}]", values, ndim=1)
             if len(lrs) == 0:
@@ -169,7 +158,7 @@ def plot_lr_schedule(
             if not np.all(np.isfinite(lrs)) or np.any(lrs < 0) or (log and np.any(lrs == 0)):
                 kind = "positive" if log else "non-negative"
                 raise ValueError(f"schedules[{name!r}] must hold finite, {kind} learning rates")
-            ax.plot(np.arange(len(lrs)), lrs, lw=2.0, drawstyle="steps-post", color=CYCLE[index % len(CYCLE)], label=name)
+            ax.plot(np.arange(len(lrs)), lrs, lw=2.0, drawstyle="steps-post", color=run_colour(index), label=name)
             highest = max(highest, float(lrs.max()))
         if log:
             ax.set_yscale("log")
@@ -178,9 +167,9 @@ def plot_lr_schedule(
             ax.set_ylim(0.0, headroom * highest if highest > 0 else 1.0)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         if legend_loc == "outside":
-            _place_legend(ax, legend_loc, fontsize=9)
+            place_legend(ax, legend_loc, fontsize=9)
         else:
-            _place_legend(ax, legend_loc, ncol=2 if len(runs) > 2 else 1, fontsize=9)
+            place_legend(ax, legend_loc, ncol=2 if len(runs) > 2 else 1, fontsize=9)
     return ax
 
 
@@ -230,18 +219,14 @@ def plot_optimiser_paths(
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
         raise ValueError(f"levels must be an integer of at least 2, got {levels!r}")
     with course_style():
-        ax = _new_axes(ax, figsize=(6.5, 5.0))
-        if log:
-            floor = max(float(np.nanmax(loss_arr)), 1e-300) * 1e-8
-            values = np.log10(np.maximum(loss_arr, floor))
-        else:
-            values = loss_arr
+        ax = new_axes(ax, figsize=(6.5, 5.0))
+        values = log10_floored(loss_arr) if log else loss_arr
         filled = ax.contourf(xs_arr, ys_arr, values, levels=levels, cmap="Greys_r", alpha=0.85)
         ax.contour(xs_arr, ys_arr, values, levels=levels, colors="white", linewidths=0.3, alpha=0.6)
         colourbar = ax.figure.colorbar(filled, ax=ax)
         colourbar.set_label("log10(loss)" if log else "loss")
         for index, (name, path) in enumerate(checked.items()):
-            colour = CYCLE[index % len(CYCLE)]
+            colour = run_colour(index)
             if len(path) == 0:
                 continue
             ax.plot(path[:, 0], path[:, 1], "-", lw=1.8, color=colour, label=name)
@@ -255,5 +240,5 @@ def plot_optimiser_paths(
         ax.set_ylim(ys_arr.min(), ys_arr.max())
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         ax.grid(False)
-        _place_legend(ax, legend_loc, fontsize=9, framealpha=0.85, frameon=True)
+        place_legend(ax, legend_loc, fontsize=9, framealpha=0.85, frameon=True)
     return ax

@@ -1,65 +1,22 @@
-"""Plots for the course, in one consistent, colour-blind-safe style.
+"""Lesson 1's plots: data with a fitted line, loss curves, a loss surface with a descent path, and learning
+rates side by side.
 
-Every function draws on the ``ax`` it is given (or on a new figure), returns what it drew on, and
-leaves matplotlib's global settings alone: the course style is applied only inside each call.
-Colours are the Okabe–Ito palette, which stays distinguishable with every common colour-vision
-deficiency.
+Each single-panel plot draws on the ``ax`` it is given (or on a new figure) and returns that ``Axes``;
+``plot_learning_rates`` draws one panel per learning rate and returns the ``Figure``. The course style
+(``helpers._style``: Okabe–Ito colours, which stay distinguishable with every common colour-vision
+deficiency) is applied only inside each call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ._style import PALETTE, course_style, finite_length, log10_floored, mark_divergence, new_axes, new_panels
 from ._validate import as_float_array, same_length
-
-#: Okabe–Ito colours, in the order the course uses them.
-PALETTE: dict[str, str] = {
-    "blue": "#0072B2",
-    "orange": "#E69F00",
-    "green": "#009E73",
-    "vermillion": "#D55E00",
-    "sky": "#56B4E9",
-    "purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "black": "#000000",
-}
-CYCLE: list[str] = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
-
-STYLE: dict[str, object] = {
-    "axes.prop_cycle": plt.cycler(color=CYCLE),
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.titlesize": 12,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 11,
-    "legend.frameon": False,
-    "figure.dpi": 100,
-    "image.cmap": "viridis",
-}
-
-
-@contextmanager
-def course_style() -> Iterator[None]:
-    """Apply the course style inside a ``with`` block, and restore the previous settings after it."""
-    with plt.style.context(STYLE):
-        yield
-
-
-def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.0)) -> Axes:
-    if ax is not None:
-        if not isinstance(ax, Axes):
-            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-        return ax
-    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
-    return new_ax
 
 
 def plot_fit(
@@ -84,7 +41,7 @@ def plot_fit(
     m_val = float(as_float_array("m", m, ndim=0))
     c_val = float(as_float_array("c", c, ndim=0))
     with course_style():
-        ax = _new_axes(ax)
+        ax = new_axes(ax)
         ax.scatter(x_arr, y_arr, s=22, color=PALETTE["blue"], alpha=0.8, label="data", zorder=2)
         grid = np.linspace(x_arr.min(), x_arr.max(), 100)
         line_label = label if label is not None else f"y = {m_val:.4g} x + {c_val:.4g}"
@@ -112,14 +69,13 @@ def plot_loss_curve(
     if not curves:
         raise ValueError("history must hold at least one loss curve")
     with course_style():
-        ax = _new_axes(ax)
+        ax = new_axes(ax)
         for label, values in curves.items():
             losses = as_float_array(f"history[{label!r}]" if label else "history", values, ndim=1)
-            finite = np.isfinite(losses)
-            last = int(np.argmin(finite)) if not finite.all() else len(losses)
+            last = finite_length(losses)
             (line,) = ax.plot(np.arange(last), losses[:last], lw=2, label=label or None)
-            if last < len(losses) and last > 0:
-                ax.plot(last - 1, losses[last - 1], "x", ms=10, mew=2.5, color=line.get_color())
+            if 0 < last < len(losses):
+                mark_divergence(ax, last - 1, losses[last - 1], line.get_color())
         if log:
             ax.set_yscale("log")
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
@@ -154,10 +110,9 @@ def plot_loss_surface(
     loss_arr = as_float_array("losses", losses, shape=(len(cs_arr), len(ms_arr)))
     path_arr = None if path is None else as_float_array("path", path, shape=(None, 2))
     with course_style():
-        ax = _new_axes(ax, figsize=(6.0, 4.5))
+        ax = new_axes(ax, figsize=(6.0, 4.5))
         # An exact minimum has loss 0: floor the logarithm eight decades below the largest loss.
-        floor = max(float(np.nanmax(loss_arr)), 1e-300) * 1e-8
-        values = np.log10(np.maximum(loss_arr, floor)) if log else loss_arr
+        values = log10_floored(loss_arr) if log else loss_arr
         filled = ax.contourf(ms_arr, cs_arr, values, levels=levels, cmap="viridis")
         ax.contour(ms_arr, cs_arr, values, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
         colorbar = ax.figure.colorbar(filled, ax=ax)
@@ -189,8 +144,8 @@ def plot_learning_rates(
     if not isinstance(runs, Mapping) or not runs:
         raise TypeError("runs must be a non-empty mapping {learning rate: loss history}")
     with course_style():
-        fig, axes = plt.subplots(1, len(runs), figsize=(3.6 * len(runs), 3.4), sharey=True, layout="constrained", squeeze=False)
-        for ax, (lr, values) in zip(axes[0], runs.items()):
+        fig, axes = new_panels(len(runs), (3.6, 3.4), sharey=True)
+        for ax, (lr, values) in zip(axes, runs.items()):
             losses = as_float_array(f"runs[{lr!r}]", values, ndim=1)
             finite = losses[np.isfinite(losses)]
             diverged = len(finite) < len(losses) or (diverged_above is not None and bool(np.any(finite > diverged_above)))
@@ -200,6 +155,6 @@ def plot_learning_rates(
             verdict = f"diverged after {len(losses) - 1} epochs" if diverged else f"final loss {finite[-1]:.3g}"
             ax.set_title(f"lr = {lr:g}\n{verdict}", color=colour, fontsize=11)
             ax.set_xlabel(xlabel)
-        axes[0][0].set_ylabel(ylabel)
+        axes[0].set_ylabel(ylabel)
         fig.suptitle(title, fontweight="bold")
     return fig

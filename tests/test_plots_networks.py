@@ -8,6 +8,7 @@ import pytest
 from matplotlib.contour import ContourSet
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from helpers import PALETTE
 from helpers.plots_networks import (
     BACKWARD_COLOUR,
     FORWARD_COLOUR,
@@ -16,7 +17,6 @@ from helpers.plots_networks import (
     plot_decision_boundary,
     plot_gradient_per_layer,
 )
-from helpers.plotting import PALETTE
 
 # ----------------------------------------------------------------------------- activations
 

@@ -10,8 +10,8 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
+from helpers import PALETTE
 from helpers.plots_regression import plot_error_vs_degree, plot_polynomial_fits
-from helpers.plotting import PALETTE
 
 
 @pytest.fixture

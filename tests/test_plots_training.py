@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 
+from helpers import PALETTE
+from helpers._style import CYCLE
 from helpers.plots_training import plot_lr_schedule, plot_optimiser_curves, plot_optimiser_paths
-from helpers.plotting import CYCLE, PALETTE
 
 
 def _legend_texts(ax: Axes) -> list[str]:
