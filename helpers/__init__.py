@@ -5,12 +5,22 @@ Public API
 Data (``helpers.data``)
     ``data_dir()``, ``data_path(name)``: where the course's data files are (``$COURSE_DATA_DIR`` or the
     repository's ``data/``); ``load_house_prices()`` → ``HousePrices`` (lesson 1).
-Plots (``helpers.plotting``), all in one colour-blind-safe style (``course_style``, ``PALETTE``)
-    ``plot_fit``, ``plot_loss_curve``, ``plot_loss_surface``, ``plot_learning_rates`` (lesson 1);
+Plots, all in one colour-blind-safe style (``course_style``, ``PALETTE``: lessons colour their own plots with them)
+    ``plot_fit``, ``plot_loss_curve``, ``plot_loss_surface``, ``plot_learning_rates`` (``helpers.plotting``, lesson 1);
     ``plot_polynomial_fits``, ``plot_error_vs_degree`` (``helpers.plots_regression``, lesson 2);
     ``plot_activations``, ``plot_computational_graph``, ``plot_decision_boundary``, ``plot_gradient_per_layer``
     (``helpers.plots_networks``, lesson 3);
-    ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 4).
+    ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 4);
+    ``plot_value_graph`` (``helpers.plots_autograd``, lesson 4 "Your own autograd"): a scalar autograd graph
+    with each value's data and gradient, read by duck typing from ``.data``, ``.grad``, ``._prev``, ``._op``.
+
+    The return contract of every ``plot_*`` function: a single-panel plot takes ``ax=`` (a matplotlib ``Axes``
+    to draw on; a new figure when omitted) and returns that same ``Axes``; a multi-panel plot
+    (``plot_learning_rates``, ``plot_activations``, ``plot_activation_histograms``) returns its ``Figure``.
+    Every axes drawn has a title and x and y labels (a row of panels sharing one y axis labels it once, on
+    its first panel; a diagram or picture drawn with its axes hidden has a title only), and every colour
+    bar is labelled. ``tests/test_plot_contract.py`` checks it for every ``plot_*`` name below.
+    The shared style pieces (palette, rcParams, axes factories) live in the private ``helpers._style``.
 MNIST (``helpers.mnist``, lessons 5 and 6; loaded on first use, since it imports torch)
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
     ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 5's final model is
@@ -29,6 +39,8 @@ Checks for the exercises' tests (``helpers.checks``)
     ``check_loops``, ``check_accuracy``, ``CheckFailed``.
 
 No exercise's solution lives here: the helpers load, draw and compare, and the notebooks compute.
+Lessons import only from this root (``from helpers import ...``); every public function and class has a
+numpydoc docstring (Parameters, Returns with shapes, Raises where it raises).
 """
 
 from __future__ import annotations
@@ -72,13 +84,14 @@ _EXPORTS: dict[str, str] = {
     "plot_computational_graph": "plots_networks",
     "plot_decision_boundary": "plots_networks",
     "plot_gradient_per_layer": "plots_networks",
+    "plot_value_graph": "plots_autograd",
     "plot_error_vs_degree": "plots_regression",
     "plot_polynomial_fits": "plots_regression",
     "plot_lr_schedule": "plots_training",
     "plot_optimiser_curves": "plots_training",
     "plot_optimiser_paths": "plots_training",
-    "PALETTE": "plotting",
-    "course_style": "plotting",
+    "PALETTE": "_style",
+    "course_style": "_style",
     "plot_fit": "plotting",
     "plot_learning_rates": "plotting",
     "plot_loss_curve": "plotting",
