@@ -47,6 +47,17 @@ def _small_network() -> tuple[Any, Any]:
     return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.ReLU()), torch.randn(8, 3)
 
 
+def _value_graph_root() -> Any:
+    """``L = a * b + c`` after its backward pass, as nodes with the attributes ``plot_value_graph`` reads."""
+
+    class Node:
+        def __init__(self, data: float, grad: float, children: tuple = (), op: str = "", label: str = "") -> None:
+            self.data, self.grad, self._prev, self._op, self.label = data, grad, children, op, label
+
+    a, b, c = Node(2.0, -3.0, label="a"), Node(-3.0, 2.0, label="b"), Node(10.0, 1.0, label="c")
+    return Node(4.0, 1.0, (Node(-6.0, 1.0, (a, b), "*", "a*b"), c), "+", "L")
+
+
 def _inputs() -> dict[str, tuple[str, Callable[[], tuple[tuple, dict]]]]:
     """``{plot name: (kind, make)}``, where ``make()`` returns small valid ``(args, kwargs)``."""
     ms, cs, losses = _bowl()
@@ -70,6 +81,8 @@ def _inputs() -> dict[str, tuple[str, Callable[[], tuple[tuple, dict]]]]:
             ({"x": {"xy": (0, 0), "kind": "input"}, "sq": {"xy": (1, 0), "label": "²"}, "L": {"xy": (2, 0), "kind": "output"}},
              [("x", "sq", 3.0, 6.0), ("sq", "L", 9.0, 1.0)]), {})),
         "plot_gradient_per_layer": (AXES, lambda: (({"sigmoid": [1e-4, 1e-2, 1.0], "ReLU": [0.5, 0.6, 0.7]},), {})),
+        # lesson 4 (your own autograd)
+        "plot_value_graph": (AXES, lambda: ((_value_graph_root(),), {})),
         # optimisers
         "plot_optimiser_curves": (AXES, lambda: (({"SGD": [1.0, 0.5, 0.3], "Adam": [1.0, 0.2, np.nan]},), {})),
         "plot_lr_schedule": (AXES, lambda: (({"constant": [0.1] * 4, "step": [0.1, 0.1, 0.01, 0.01]},), {})),
