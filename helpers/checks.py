@@ -16,7 +16,11 @@ import numpy as np
 
 
 class CheckFailed(AssertionError):
-    """A test failed; the message says what was expected and what came back."""
+    """A test failed; the message says what was expected and what came back.
+
+    A subclass of ``AssertionError``, so nbgrader counts the test cell as failed. Raised by every ``check_*``
+    function.
+    """
 
 
 def _show(value: Any) -> str:
@@ -27,7 +31,22 @@ def _show(value: Any) -> str:
 
 
 def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None:
-    """Fail unless ``value`` is an instance of ``expected``."""
+    """Fail unless ``value`` is an instance of ``expected``.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it, e.g. ``"predict(x, m=2, c=1)"``.
+    value : object
+        The value the student's code produced.
+    expected : type or tuple of types
+        The accepted type(s), e.g. ``np.ndarray`` or ``(int, float)``.
+
+    Raises
+    ------
+    CheckFailed
+        If ``value`` is not an instance of ``expected``: the message names both types and shows the value.
+    """
     if not isinstance(value, expected):
         names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
         raise CheckFailed(f"{what}: expected a {names}, got {type(value).__name__}: {_show(value)}")
@@ -46,7 +65,27 @@ def to_float_array(what: str, value: Any) -> np.ndarray:
 
 
 def check_shape(what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """Fail unless ``value`` is an array (or number) of exactly ``shape``; return it as floats."""
+    """Fail unless ``value`` is an array (or number) of exactly ``shape``; return it as floats.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it.
+    value : number, list or array
+        The value the student's code produced.
+    shape : tuple of int
+        The expected shape, e.g. ``(n, 2)`` or ``()`` for a single number.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``value`` as a float array, of shape ``shape``.
+
+    Raises
+    ------
+    CheckFailed
+        If ``value`` is not numbers, or has another shape (the message gives both shapes).
+    """
     array = to_float_array(what, value)
     if array.shape != tuple(shape):
         raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}")
@@ -56,8 +95,26 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
 def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, hint: str = "") -> None:
     """Fail unless ``actual`` has the shape of ``expected`` and every entry is within tolerance of it.
 
-    Entry ``a`` passes when ``|a - e| <= atol + rtol * |e|``; NaN never passes. ``hint`` is added to the
-    message to point at the likely mistake.
+    Entry ``a`` passes when ``|a - e| <= atol + rtol * |e|``; NaN never passes.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it, e.g. ``"mse(y, y_hat)"``.
+    actual : number, list or array
+        The value the student's code produced (the only argument evaluated in the student's kernel at grading).
+    expected : number, list or array
+        The reference value; ``actual`` must have its shape.
+    rtol, atol : float
+        Relative and absolute tolerance.
+    hint : str
+        Added to the message to point at the likely mistake.
+
+    Raises
+    ------
+    CheckFailed
+        If the shapes differ or an entry is out of tolerance: the message shows both values and the index of
+        the worst mismatch.
     """
     expected_arr = np.array(expected, dtype=float)
     actual_arr = check_shape(what, actual, expected_arr.shape)
@@ -75,13 +132,44 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
 
 
 def check_true(condition: bool, message: str) -> None:
-    """Fail with ``message`` unless ``condition`` is exactly ``True``."""
+    """Fail with ``message`` unless ``condition`` is exactly ``True``.
+
+    Parameters
+    ----------
+    condition : bool
+        The condition the student's code must meet (``True`` or ``numpy.True_``; a truthy non-bool fails).
+    message : str
+        The message of the failure, in the course's form "expected ..., got ..., hint".
+
+    Raises
+    ------
+    CheckFailed
+        If ``condition`` is not ``True``.
+    """
     if condition is not True and not (isinstance(condition, np.bool_) and bool(condition) is True):
         raise CheckFailed(message)
 
 
 def check_finite(what: str, value: Any) -> np.ndarray:
-    """Fail if ``value`` holds NaN or infinity; return it as floats."""
+    """Fail if ``value`` holds NaN or infinity; return it as floats.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it.
+    value : number, list or array
+        The value the student's code produced.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``value`` as a float array, of the same shape.
+
+    Raises
+    ------
+    CheckFailed
+        If ``value`` is not numbers or holds a non-finite entry.
+    """
     array = to_float_array(what, value)
     if not np.all(np.isfinite(array)):
         raise CheckFailed(f"{what}: expected finite numbers, got {_show(array)}")
@@ -89,8 +177,29 @@ def check_finite(what: str, value: Any) -> np.ndarray:
 
 
 def check_equal(what: str, actual: Any, expected: Any, *, hint: str = "") -> None:
-    """Fail unless ``actual == expected`` exactly, for plain data: numbers, strings, booleans, ``None``
-    and lists, tuples and dicts of them (a tuple and a list with the same items are not equal)."""
+    """Fail unless ``actual == expected`` exactly, for plain data.
+
+    Plain data are numbers, strings, booleans, ``None`` and lists, tuples and dicts of them; a tuple and a list
+    with the same items are not equal, nor are ``True`` and ``1``.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it.
+    actual : object
+        The value the student's code produced.
+    expected : plain data
+        The reference value.
+    hint : str
+        Added to the message to point at the likely mistake.
+
+    Raises
+    ------
+    CheckFailed
+        If ``actual`` differs from ``expected``.
+    TypeError
+        If ``expected`` is not plain data (a mistake in the test cell, not in the answer).
+    """
     if not _same(actual, expected):
         raise CheckFailed(f"{what}: expected {expected!r}, got {_show(actual)}" + (f". Hint: {hint}" if hint else ""))
 
@@ -111,8 +220,33 @@ def _same(actual: Any, expected: Any) -> bool:
 
 
 def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hint: str = "") -> float:
-    """Fail unless the predicted labels ``actual`` match the true labels ``expected`` in at least the share
-    ``at_least`` of places; return that share. The message gives the share and the count, never the labels."""
+    """Fail unless the predicted labels ``actual`` match the true labels ``expected`` often enough.
+
+    The message gives the share and the count right, never the labels.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it.
+    actual : array of int, shape (n,)
+        The predicted labels.
+    expected : array of int, shape (n,)
+        The true labels.
+    at_least : float
+        The smallest share of right predictions that passes, between 0 and 1.
+    hint : str
+        Added to the message to point at the likely mistake.
+
+    Returns
+    -------
+    float
+        The share of right predictions.
+
+    Raises
+    ------
+    CheckFailed
+        If the shapes differ or the share right is below ``at_least``.
+    """
     labels = np.asarray(expected)
     predicted = check_shape(what, actual, labels.shape)
     right = int(np.sum(predicted == labels))
@@ -153,8 +287,28 @@ def _called_names(tree: ast.AST) -> set[str]:
 
 
 def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -> None:
-    """Fail if the source of ``function``, with the notebook's own functions it calls, has more than
-    ``at_most`` Python loops (``for``, ``while`` or a comprehension): the exercise asks for array operations."""
+    """Fail if ``function`` uses more than ``at_most`` Python loops: the exercise asks for array operations.
+
+    Loops are ``for``, ``while``, comprehensions and loops in disguise (``np.vectorize``, ``np.frompyfunc``,
+    ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``), counted in the source of ``function`` and of
+    the notebook's own functions it calls.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it.
+    function : callable
+        The student's function (its source is read; it is not called).
+    at_most : int
+        How many loops are allowed.
+    hint : str
+        Added to the message to point at the likely mistake.
+
+    Raises
+    ------
+    CheckFailed
+        If there are more than ``at_most`` loops: the message counts them by kind.
+    """
     loops, seen, todo = [], set(), [function]
     while todo:
         current = todo.pop()

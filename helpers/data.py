@@ -18,7 +18,13 @@ DATA_ENV_VAR = "COURSE_DATA_DIR"
 
 
 def data_dir() -> Path:
-    """Return the folder that holds the course's data files."""
+    """Return the folder that holds the course's data files.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$COURSE_DATA_DIR`` (resolved) when that variable is set, else the repository's ``data/`` folder.
+    """
     configured = os.environ.get(DATA_ENV_VAR)
     if configured:
         return Path(configured).expanduser().resolve()
@@ -26,7 +32,23 @@ def data_dir() -> Path:
 
 
 def data_path(name: str) -> Path:
-    """Return the path of the data file ``name``; raise ``FileNotFoundError`` saying how to fix it."""
+    """Return the path of the data file ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A file name inside the data folder, e.g. ``"house_prices.csv"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file's path inside ``data_dir()``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is not there; the message says how to install the course or set ``COURSE_DATA_DIR``.
+    """
     path = data_dir() / name
     if not path.exists():
         raise FileNotFoundError(
@@ -41,7 +63,18 @@ class HousePrices:
     """Sales of houses: one entry per house, every field an array of shape (n,).
 
     The data are synthetic (see ``data/make_house_prices.py``): realistic in scale and noise,
-    generated from a known model with a fixed seed.
+    generated from a known model with a fixed seed. ``len(houses)`` is n.
+
+    Attributes
+    ----------
+    size_m2 : numpy.ndarray, shape (n,)
+        Living area in square metres.
+    bedrooms : numpy.ndarray, shape (n,)
+        Number of bedrooms.
+    age_years : numpy.ndarray, shape (n,)
+        Age of the house in years.
+    price_keur : numpy.ndarray, shape (n,)
+        Sale price in thousands of euros.
     """
 
     size_m2: np.ndarray
@@ -57,7 +90,25 @@ HOUSE_COLUMNS = ("size_m2", "bedrooms", "age_years", "price_keur")
 
 
 def load_house_prices(name: str = "house_prices.csv") -> HousePrices:
-    """Load the house-price data set: sizes in m², ages in years, prices in thousands of euros."""
+    """Load the house-price data set: sizes in m², ages in years, prices in thousands of euros.
+
+    Parameters
+    ----------
+    name : str
+        The CSV file in the data folder, with the header ``size_m2,bedrooms,age_years,price_keur``.
+
+    Returns
+    -------
+    HousePrices
+        One float array of shape (n,) per column, n the number of houses.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is not in the data folder.
+    ValueError
+        If the file lacks a column, holds no house, or holds a value that is not a number.
+    """
     path = data_path(name)
     with path.open(newline="") as f:
         reader = csv.DictReader(f)

@@ -100,6 +100,10 @@ def plot_gradient_flow(
 ) -> Axes:
     """Draw the gradient norm of every parameter over training steps, one line per parameter.
 
+    Lines run from dark (first layer) to light (last layer). A non-finite norm ends its line with a
+    cross: the gradients overflowed at that step. On the log axis a norm of exactly 0 (a layer that
+    receives no gradient at all, e.g. behind dead ReLU units) leaves a gap.
+
     Parameters
     ----------
     history : list of mappings, or a mapping
@@ -114,10 +118,20 @@ def plot_gradient_flow(
         Logarithmic norm axis: vanishing and exploding gradients differ by orders of magnitude.
     threshold : float, optional
         Draw a dashed horizontal line there (e.g. the ``max_norm`` of gradient clipping).
+    xlabel, ylabel, title : str
+        Axis labels and title.
 
-    Lines run from dark (first layer) to light (last layer). A non-finite norm ends its line with a
-    cross: the gradients overflowed at that step. On the log axis a norm of exactly 0 (a layer that
-    receives no gradient at all, e.g. behind dead ReLU units) leaves a gap. Returns the axes.
+    Returns
+    -------
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``history`` is neither a list of mappings nor a mapping, or a norm is not a number.
+    ValueError
+        If ``history`` is empty or a parameter's norms are not 1-dimensional.
     """
     series = _norm_series(history)
     if skip_bias:
@@ -150,6 +164,9 @@ def capture_activations(
 ) -> dict[str, np.ndarray]:
     """Record the output of every sub-module of ``model`` of one of ``layer_types`` during one forward pass.
 
+    The pass runs under ``torch.no_grad()`` in the model's current mode (training or evaluation), and
+    the hooks are removed afterwards, even if the forward pass raises.
+
     Parameters
     ----------
     model : nn.Module
@@ -169,8 +186,13 @@ def capture_activations(
         ``{module name: outputs flattened to shape (batch * units,)}`` in the order the modules ran.
         A module called twice appears twice, the second time as ``"name (call 2)"``.
 
-    The pass runs under ``torch.no_grad()`` in the model's current mode (training or evaluation), and
-    the hooks are removed afterwards, even if the forward pass raises.
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a module, ``x`` not a tensor, ``layer_types`` not a tuple of classes, or ``names``
+        not a list of strings.
+    ValueError
+        If ``names`` holds a name that is not a sub-module, or no sub-module is of ``layer_types``.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -230,14 +252,48 @@ def plot_activation_histograms(
 ) -> Figure:
     """One histogram per recorded layer of the values it outputs on the batch ``x``.
 
-    The layers are found and recorded as in ``capture_activations`` (forward hooks, removed
-    afterwards; ``layer_types`` and ``names`` select them). ``value_range=(low, high)`` gives every panel
-    the same value axis (e.g. ``(-1, 1)`` for tanh), so that shrinking or saturating layers can be
-    compared at a glance (values outside it are counted in the first or last bin); by default each panel
-    fits its own values. Each panel is titled with the layer's name and the standard deviation of its outputs,
-    and, if there are any, the share of outputs that are exactly zero (inactive ReLU units). Pass ``axes`` (at least one
-    per layer, e.g. a row of ``plt.subplots``) to draw several models in one figure; otherwise a new
-    row of panels is made. Returns the figure.
+    The layers are found and recorded as in ``capture_activations`` (forward hooks, removed afterwards).
+    Each panel is titled with the layer's name and the standard deviation of its outputs, and, if there are
+    any, the share of outputs that are exactly zero (inactive ReLU units).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module.
+    x : torch.Tensor
+        A batch the model accepts, e.g. shape (batch, 1, 28, 28).
+    layer_types : tuple of module classes
+        Which modules to record (default: the common activation functions).
+    names : sequence of str, optional
+        Record only the sub-modules with these names, whatever their type.
+    bins : int
+        Bins per histogram.
+    value_range : (low, high), optional
+        The same value axis for every panel (e.g. ``(-1, 1)`` for tanh), so that shrinking or saturating
+        layers can be compared at a glance (values outside it are counted in the first or last bin); by
+        default each panel fits its own values.
+    axes : sequence of Axes, optional
+        At least one per layer (e.g. a row of ``plt.subplots``), to draw several models in one figure;
+        otherwise a new row of panels is made.
+    title : str or None
+        The figure's title, when it makes the figure.
+    xlabel : str
+        The label of every panel's value axis.
+    colour : str
+        The bars' colour.
+
+    Returns
+    -------
+    Figure
+        The figure holding the panels, one per recorded layer, in the order the layers ran.
+
+    Raises
+    ------
+    TypeError
+        If ``model``, ``x``, ``layer_types``, ``names`` or ``axes`` are of the wrong kind.
+    ValueError
+        If ``bins`` is not a positive integer, ``value_range`` is not increasing, ``names`` holds a name that is
+        not a sub-module, no module is recorded, or ``axes`` holds fewer axes than layers.
     """
     if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
@@ -310,9 +366,30 @@ def suggest_learning_rate(
 ) -> float:
     """Suggest a learning rate from a range test: the rate of the lowest smoothed loss, divided by ``factor``.
 
-    ``lrs`` and ``losses`` have shape (steps,); ``losses[k]`` was measured at ``lrs[k]``. Losses after
-    the first non-finite one are ignored. At the minimum the loss has just stopped falling, so the
-    rate there is already too large to train with; a tenth of it is a common, robust choice.
+    At the minimum the loss has just stopped falling, so the rate there is already too large to train
+    with; a tenth of it is a common, robust choice.
+
+    Parameters
+    ----------
+    lrs : array_like, shape (steps,)
+        The learning rates of the test, positive (a range test raises them geometrically).
+    losses : array_like, shape (steps,)
+        ``losses[k]`` was measured at ``lrs[k]``; losses after the first non-finite one are ignored.
+    smooth : float
+        Weight of the exponential moving average that smooths the losses, in [0, 1).
+    factor : float
+        The rate at the minimum is divided by this (positive).
+
+    Returns
+    -------
+    float
+        The suggested learning rate.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, fewer than 2 rates are given, a rate is not positive and finite, no loss is
+        finite, or ``smooth`` or ``factor`` is out of range.
     """
     if float(factor) <= 0:
         raise ValueError(f"factor must be positive, got {factor!r}")
@@ -333,11 +410,36 @@ def plot_lr_range_test(
 ) -> Axes:
     """Plot the loss against the learning rate of a range test, and mark the suggested rate.
 
-    ``lrs`` and ``losses`` have shape (steps,). The raw losses are drawn faintly, their smoothed
-    version boldly; the minimum of the smoothed loss and ``suggest_learning_rate(...)`` (that rate
-    divided by ``factor``) are marked. ``mark`` adds labelled vertical lines, e.g. ``{"seed's lr": 1e-3}``.
-    The loss axis is cut a little above the first loss so that the final blow-up does not squash the
-    curve. Returns the axes.
+    The raw losses are drawn faintly, their smoothed version boldly; the minimum of the smoothed loss and
+    ``suggest_learning_rate(...)`` (that rate divided by ``factor``) are marked. The loss axis is cut a
+    little above the first loss so that the final blow-up does not squash the curve.
+
+    Parameters
+    ----------
+    lrs : array_like, shape (steps,)
+        The learning rates of the test, positive (a range test raises them geometrically).
+    losses : array_like, shape (steps,)
+        ``losses[k]`` was measured at ``lrs[k]``; losses after the first non-finite one are not drawn.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    smooth : float
+        Weight of the exponential moving average, in [0, 1).
+    factor : float
+        As in ``suggest_learning_rate``.
+    mark : mapping {label: learning rate}, optional
+        Labelled vertical lines, e.g. ``{"seed's lr": 1e-3}``.
+    title : str
+        The title.
+
+    Returns
+    -------
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        As ``suggest_learning_rate``.
     """
     lrs_arr, loss_arr = _range_test_arrays(lrs, losses, smooth)
     smoothed = _smoothed(loss_arr, float(smooth))

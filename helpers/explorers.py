@@ -239,16 +239,33 @@ class DescentExplorer:
 def descent_explorer(run: DescentRun, surface: tuple[Any, Any, Any], **options: Any) -> DescentExplorer:
     """Explore gradient descent with a learning-rate slider (log scale) and an epochs slider.
 
-    ``run(lr, epochs)`` must return ``(path, losses)`` as the lesson's ``gradient_descent`` does: ``path`` of
-    shape (epochs + 1, 2), one ``(m, c)`` row per step, and ``losses`` of shape (epochs + 1,).
-    ``surface = (ms, cs, losses)`` is the grid that ``plot_loss_surface`` contours: shapes (p,), (q,), (q, p).
+    As the last line of a cell it shows itself: the widget in JupyterLab, the figure for the starting values
+    elsewhere (see :func:`has_widget_frontend`). The first run's errors are raised.
 
-    Options: ``lr`` and ``epochs`` (starting values, default 0.01 and 100), ``lr_range`` (default
-    (1e-4, 0.1)), ``max_epochs`` (default 1000), ``xlabel``, ``ylabel``, ``title``, ``loss_label`` (the loss
-    and its unit, e.g. ``"MSE in k€²"``, on the colour bar and the loss axis), and ``static``
-    (default: static unless a person can move the sliders, see :func:`has_widget_frontend`).
+    Parameters
+    ----------
+    run : callable
+        ``run(lr, epochs) -> (path, losses)``, as the lesson's ``gradient_descent`` does: ``path`` of shape
+        (epochs + 1, 2), one ``(m, c)`` row per step, and ``losses`` of shape (epochs + 1,).
+    surface : (ms, cs, losses)
+        The grid that ``plot_loss_surface`` contours: shapes (p,), (q,), (q, p).
+    **options
+        ``lr`` and ``epochs`` (starting values, default 0.01 and 100), ``lr_range`` (default (1e-4, 0.1)),
+        ``max_epochs`` (default 1000), ``xlabel``, ``ylabel``, ``title``, ``loss_label`` (the loss and its unit,
+        e.g. ``"MSE in k€²"``, on the colour bar and the loss axis), and ``static`` (default: static unless a
+        person can move the sliders).
 
-    Returns a :class:`DescentExplorer`; as the last line of a cell it shows itself: the widget in
-    JupyterLab, the figure for the starting values elsewhere. The first run's errors are raised.
+    Returns
+    -------
+    DescentExplorer
+        The explorer: ``figure``, ``path`` and ``losses`` hold what was drawn last.
+
+    Raises
+    ------
+    TypeError
+        If ``run`` is not callable, ``surface`` is not a triple, or ``run`` does not return ``(path, losses)``.
+    ValueError
+        If a shape is wrong, ``lr_range`` is not increasing and positive, ``lr`` is outside it, or ``epochs`` is
+        not from 1 to ``max_epochs``.
     """
     return DescentExplorer(run, surface, **options)

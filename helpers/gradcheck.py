@@ -116,11 +116,21 @@ def gradient_check(
     floor : float
         Smallest denominator of the relative error (>= 0), so that two zeros give 0, not NaN.
     tol : float
-        Relative error that ``report.passed()`` accepts by default and that the printed verdict uses.
+        Relative error that ``report.passed()`` accepts by default and that the printed verdict uses (the
+        course's threshold, 1e-6).
 
     Returns
     -------
     GradCheckReport
+        The relative error of every entry, shape (d1, ..., dk), and the worst entry.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable, or ``x`` or ``analytic_grad`` are not arrays of numbers.
+    ValueError
+        If ``analytic_grad`` has another shape than ``x``, ``h`` is not a positive number, ``floor`` is
+        negative, or ``f`` does not return a single number.
     """
     if not callable(f):
         raise TypeError(f"f must be a function of one array returning a number, got {type(f).__name__}")

@@ -97,10 +97,29 @@ class _BatchIndexSampler(Sampler[torch.Tensor]):
 class MnistData:
     """MNIST split three ways, in memory.
 
-    ``x_*`` are ``float32`` tensors of shape (n, 1, 28, 28), normalised as ``(pixel / 255 - mean) / std``
-    with the mean and standard deviation of the training pixels; ``y_*`` are ``int64`` tensors of shape
-    (n,) holding digits 0..9. ``x_test``/``y_test`` are held out: never train or choose a model on them.
-    ``source`` says, in words, which data these are.
+    ``x_test``/``y_test`` are held out: never train or choose a model on them. ``tensors(split)`` returns a
+    split's ``(images, labels)``; ``loader(split, batch_size)`` a seeded ``DataLoader`` over it.
+
+    Attributes
+    ----------
+    x_train : torch.Tensor, float32, shape (n_train, 1, 28, 28)
+        Training images, normalised as ``(pixel / 255 - mean) / std``.
+    y_train : torch.Tensor, int64, shape (n_train,)
+        Their digits, 0..9.
+    x_val : torch.Tensor, float32, shape (n_val, 1, 28, 28)
+        Validation images (to choose a model), normalised the same way.
+    y_val : torch.Tensor, int64, shape (n_val,)
+        Their digits.
+    x_test : torch.Tensor, float32, shape (n_test, 1, 28, 28)
+        Held-out test images, normalised the same way.
+    y_test : torch.Tensor, int64, shape (n_test,)
+        Their digits.
+    source : str
+        Which data these are, in words (the offline 5,000 digits or the full set).
+    mean : float
+        Mean of the training pixels (scaled to [0, 1]).
+    std : float
+        Their standard deviation.
     """
 
     x_train: torch.Tensor
@@ -172,8 +191,15 @@ def load_mnist(
     verbose : bool
         Print which data were used (always stored in ``.source``).
 
+    Returns
+    -------
+    MnistData
+        Images of shape (n, 1, 28, 28) and labels of shape (n,) for each of the three splits.
+
     Raises
     ------
+    TypeError
+        ``full`` is not ``None``, ``True`` or ``False``, or ``root`` is not a path.
     FileNotFoundError
         ``full=True``, the files are missing and ``download=False``: the message says where to put which files.
     ConnectionError
@@ -388,8 +414,18 @@ def _sealed_rows(labels: np.ndarray) -> np.ndarray:
 
 
 def sealed_images(data: MnistData | None = None) -> torch.Tensor:
-    """The 1,000 sealed digits' images, float32 of shape (1000, 1, 28, 28), normalised with ``data``'s mean and
-    standard deviation (default: those of ``load_mnist(full=False)``). No split of ``load_mnist`` holds them."""
+    """The 1,000 sealed digits' images: no split of ``load_mnist`` holds them.
+
+    Parameters
+    ----------
+    data : MnistData, optional
+        Whose mean and standard deviation normalise the pixels (default: those of ``load_mnist(full=False)``).
+
+    Returns
+    -------
+    torch.Tensor
+        float32, shape (1000, 1, 28, 28), in the order of :func:`sealed_labels`.
+    """
     pixels, labels = _read_offline_digits()
     if data is None:
         data = _load_offline(0)
@@ -397,7 +433,12 @@ def sealed_images(data: MnistData | None = None) -> torch.Tensor:
 
 
 def sealed_labels() -> torch.Tensor:
-    """The sealed digits' labels, int64 of shape (1000,), in the order of :func:`sealed_images`.
+    """The sealed digits' labels, in the order of :func:`sealed_images`.
+
+    Returns
+    -------
+    torch.Tensor
+        int64, shape (1000,), digits 0..9.
 
     Raises
     ------

@@ -53,14 +53,25 @@ def plot_activations(
     ----------
     z : array_like, shape (m,)
         The inputs at which the curves were evaluated, in increasing order.
-    curves : mapping ``{name: (values, derivative)}``
+    curves : mapping {name: (values, derivative)}
         For each activation, ``values = f(z)`` and ``derivative = f'(z)``, both of shape (m,). The
         function is drawn as a solid line, its derivative dashed.
+    xlabel : str
+        The label of every panel's z axis.
+    title : str
+        The figure's title (each panel is titled with its activation's name).
 
     Returns
     -------
-    matplotlib.figure.Figure
+    Figure
         One axes per activation, in the order of ``curves``.
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a non-empty mapping of pairs, or an array is not numbers.
+    ValueError
+        If ``z`` is not 1-dimensional or a curve has not the shape of ``z``.
     """
     z_arr = as_float_array("z", z, ndim=1)
     if not isinstance(curves, Mapping) or not curves:
@@ -109,7 +120,7 @@ def plot_decision_boundary(
     title: str = "Decision boundary",
     colorbar: bool = False,
 ) -> Axes:
-    """Shade what ``predict`` says over the plane (an image), draw where it crosses ``threshold``, scatter the data.
+    """Shade what ``predict`` says over the plane, draw where it crosses ``threshold``, and scatter the data.
 
     Parameters
     ----------
@@ -121,17 +132,34 @@ def plot_decision_boundary(
         The data points.
     y : array_like, shape (n,)
         Their labels, 0 or 1.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
     threshold : float
         The score at which the decision changes; drawn as a black line.
     value_range : (low, high)
         Scores are shaded from blue (``low``, class 0) through white to orange (``high``, class 1),
         and clipped to that range.
     resolution : int
-        Grid points per axis (the grid covers the data plus ``margin`` on every side).
+        Grid points per axis.
+    margin : float
+        How far the grid reaches beyond the data on every side, in the data's units.
+    xlabel, ylabel, title : str
+        Axis labels and title.
+    colorbar : bool
+        Add a colour bar of the scores, labelled "score".
 
     Returns
     -------
-    matplotlib.axes.Axes
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``predict`` is not callable, an array is not numbers, or ``ax`` is not an Axes.
+    ValueError
+        If ``X`` is not of shape (n, 2), ``y`` holds other labels than 0 and 1, ``resolution`` is below 2,
+        ``value_range`` is not increasing, or ``predict`` does not return one score per point.
     """
     if not callable(predict):
         raise TypeError(f"predict must be a function of an (m, 2) array, got {type(predict).__name__}")
@@ -204,21 +232,39 @@ def plot_computational_graph(
 
     Parameters
     ----------
-    nodes : mapping ``{name: {"xy": (x, y), "label": str, "kind": str, "note": str}}``
+    nodes : mapping {name: {"xy": (x, y), "label": str, "kind": str, "note": str}}
         ``xy`` (required) places the node. ``label`` (default: the name) is written inside it.
         ``kind`` is ``"input"`` (a rounded box: data or a parameter), ``"op"`` (a circle: an operation,
         the default) or ``"output"`` (a bold box: the loss). ``note`` (optional) is written under the node.
-    edges : sequence of ``(source, target, forward, backward)``
+    edges : sequence of (source, target, forward, backward)
         An arrow from node ``source`` to node ``target``. ``forward`` (the value that flows forward) is
         written above the arrow in blue and ``backward`` (the gradient of the loss with respect to that
         value, flowing back) below it in vermillion, after an arrow pointing back. Either may be a
         string, a number (formatted with ``fmt``, with a true minus sign), a pair ``(name, number)``
         (written ``name = number``) or ``None`` (nothing written).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    title : str
+        The title (the diagram's axes are hidden, so it has no axis labels).
+    fmt : str
+        Format of the numbers, e.g. ``".3g"``.
+    node_size : float
+        Radius of a node, in the units of ``xy``.
+    legend : bool
+        Write under the diagram what the blue and the vermillion numbers are.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    Axes
         The axes, with one patch per node, one ``FancyArrowPatch`` per edge, and the texts.
+
+    Raises
+    ------
+    TypeError
+        If ``nodes`` is not a non-empty mapping.
+    ValueError
+        If a node has no ``xy`` or an unknown ``kind``, an edge is not a 4-tuple or names an unknown node,
+        or an edge joins two nodes at the same position.
     """
     if not isinstance(nodes, Mapping) or not nodes:
         raise TypeError("nodes must be a non-empty mapping {name: {'xy': (x, y), ...}}")
@@ -319,15 +365,27 @@ def plot_gradient_per_layer(
 
     Parameters
     ----------
-    norms : mapping ``{label: sizes}``
-        ``sizes`` has shape (layers,): ``sizes[l]`` is the gradient norm of layer ``l + 1``. Networks
-        may have different depths. On a log axis, sizes that are not positive are left out (a gap).
+    norms : mapping {label: array_like of shape (layers,)}
+        ``norms[label][l]`` is the gradient norm of layer ``l + 1``. Networks may have different depths.
+        On a log axis, sizes that are not positive are left out (a gap).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
     log : bool
         Logarithmic gradient axis (the natural scale: vanishing gradients decay geometrically).
+    xlabel, ylabel, title : str
+        Axis labels and title.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``norms`` is not a non-empty mapping, or sizes are not numbers.
+    ValueError
+        If a network's sizes are empty or not 1-dimensional.
     """
     if not isinstance(norms, Mapping) or not norms:
         raise TypeError("norms must be a non-empty mapping {label: gradient norm per layer}")

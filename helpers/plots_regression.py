@@ -56,7 +56,7 @@ def plot_polynomial_fits(
 
     Parameters
     ----------
-    x, y : array, shape (n,)
+    x, y : array_like, shape (n,)
         The data the curves were fitted to, drawn as filled points.
     fits : mapping {degree or label: fit}
         One curve per entry, in the order given, labelled "degree d" in the legend for an integer key
@@ -64,20 +64,35 @@ def plot_polynomial_fits(
         function taking the grid, shape (m,), and returning the predictions, shape (m,); or a fitted
         scikit-learn estimator, whose ``predict`` is called on the grid as a column, shape (m, 1); or
         the predicted values on the grid themselves, shape (m,).
-    grid : array, shape (m,), optional
+    grid : array_like, shape (m,), optional
         Where the curves are evaluated; by default 400 points evenly spaced over the range of ``x``
         (and of ``x_val``). Required when a fit is given as values of another length.
-    true_curve : function or array of shape (m,), optional
+    true_curve : function or array_like of shape (m,), optional
         The curve the data were generated from, drawn dashed in black.
-    x_val, y_val : array, shape (k,), optional
+    x_val, y_val : array_like, shape (k,), optional
         Validation data, drawn as hollow points.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    xlabel, ylabel, title : str
+        Axis labels and title.
     ylim : (low, high), optional
         Limits of the y axis. By default the range of the data (and of the true curve) widened by
         15% on each side, so that a wildly over-fitted curve does not squash the others; it is clipped instead.
+    data_label : str
+        The legend's name for the training points.
 
     Returns
     -------
-    The ``Axes`` drawn on.
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``fits`` is not a mapping, an array is not numbers, or ``ax`` is not an Axes.
+    ValueError
+        If lengths differ, ``x`` is empty, only one of ``x_val`` and ``y_val`` is given, the grid has fewer
+        than two points, or a fit does not give one value per grid point.
     """
     x_arr = as_float_array("x", x, ndim=1)
     y_arr = as_float_array("y", y, ndim=1)
@@ -147,20 +162,33 @@ def plot_error_vs_degree(
 
     Parameters
     ----------
-    degrees : array of int, shape (k,)
+    degrees : array_like of int, shape (k,)
         The polynomial degrees, on the x axis.
-    train_errors, val_errors : array, shape (k,)
+    train_errors, val_errors : array_like, shape (k,)
         The error of each degree's model on the training and on the validation data.
     chosen : int, optional
         A degree from ``degrees``: marked by a dotted vertical line and a star on the validation curve.
-    extra_errors : mapping {label: array of shape (k,)}, optional
+    extra_errors : mapping {label: array_like of shape (k,)}, optional
         More error curves (for example the error on fresh data), drawn dashed.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
     log : bool
         Logarithmic error axis (default), where errors that span decades stay readable.
+    xlabel, ylabel, title : str
+        Axis labels and title.
 
     Returns
     -------
-    The ``Axes`` drawn on.
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``degrees`` is empty, lengths differ, an error is not positive on a log axis, or ``chosen`` is
+        not one of ``degrees``.
+    TypeError
+        If an array is not numbers, or ``ax`` is not an Axes.
     """
     deg = as_float_array("degrees", degrees, ndim=1)
     if len(deg) == 0:

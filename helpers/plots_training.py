@@ -52,22 +52,34 @@ def plot_optimiser_curves(
 
     Parameters
     ----------
-    curves : mapping ``{name: losses}``, each ``losses`` of shape (steps,)
-        ``losses[k]`` is the loss at step ``k``. The legend shows each name with its final loss, or,
+    curves : mapping {name: array_like of shape (steps,)}
+        ``curves[name][k]`` is the loss at step ``k``. The legend shows each name with its final loss, or,
         for a run that holds a non-finite loss, the step where it diverged (its curve ends there with a
         cross).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    log : bool, default True
+        Logarithmic loss axis, on which steady convergence is a straight line.
     smooth : int, default 1
         With ``smooth > 1`` each curve is drawn as its moving average over ``smooth`` steps (plotted at
         the last step of each window), over the raw losses drawn faintly; the legend then gives the final
         moving average, and the loss axis is scaled to the averaged curves. Useful for mini-batch losses.
-    log : bool, default True
-        Logarithmic loss axis, on which steady convergence is a straight line.
+    xlabel, ylabel, title : str
+        Axis labels and title.
     legend_loc : str, default "best"
         Where matplotlib puts the legend (e.g. "upper right", "lower left"), or "outside": under the axes.
 
     Returns
     -------
     Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a mapping with string keys, or ``legend_loc`` is not a string.
+    ValueError
+        If ``curves`` or a run is empty, or ``smooth`` is not a positive integer.
     """
     runs = _runs("curves", curves)
     if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
@@ -135,17 +147,29 @@ def plot_lr_schedule(
 
     Parameters
     ----------
-    schedules : mapping ``{name: lrs}``, each ``lrs`` of shape (steps,)
-        ``lrs[k]`` is the learning rate used by step ``k`` (constant during the step, hence the
+    schedules : mapping {name: array_like of shape (steps,)}
+        ``schedules[name][k]`` is the learning rate used by step ``k`` (constant during the step, hence the
         stair-case drawing). Learning rates must be finite and non-negative (positive if ``log``).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
     log : bool, default False
         Logarithmic learning-rate axis. On a linear axis, room is left above the curves for the legend.
+    xlabel, ylabel, title : str
+        Axis labels and title.
     legend_loc : str, default "upper right"
         Where matplotlib puts the legend, or "outside": under the axes.
 
     Returns
     -------
     Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``schedules`` is not a mapping with string keys.
+    ValueError
+        If a schedule is empty or holds a learning rate that is not finite and non-negative (positive if ``log``).
     """
     runs = _runs("schedules", schedules)
     highest = 0.0
@@ -192,22 +216,39 @@ def plot_optimiser_paths(
 
     Parameters
     ----------
-    xs : shape (p,)      values of the first parameter on the grid
-    ys : shape (q,)      values of the second parameter on the grid
-    losses : shape (q, p)
+    xs : array_like, shape (p,)
+        Values of the first parameter on the grid.
+    ys : array_like, shape (q,)
+        Values of the second parameter on the grid.
+    losses : array_like, shape (q, p)
         ``losses[i, j]`` is the loss at ``(xs[j], ys[i])``, the layout of ``np.meshgrid(xs, ys)``.
-        With ``log=True`` the contours are drawn for ``log10(loss)``.
-    paths : mapping ``{name: path}``, each ``path`` of shape (steps, 2)
+    paths : mapping {name: array_like of shape (steps, 2)}
         One ``(x, y)`` row per step. Each path ends with a filled circle; the common start is marked
         with a white circle. The view is kept to the grid even if a path leaves it.
     minimum : (x, y), optional
         Marked with a star.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    log : bool
+        Contour ``log10(loss)`` (floored eight decades below the largest loss).
+    levels : int
+        Number of contour levels (at least 2).
+    xlabel, ylabel, title : str
+        Axis labels and title.
     legend_loc : str, default "best"
         Where matplotlib puts the legend, or "outside": under the axes.
 
     Returns
     -------
     Axes
+        The axes drawn on (a labelled colour bar is added beside it).
+
+    Raises
+    ------
+    TypeError
+        If ``paths`` is not a mapping with string keys, or an array is not numbers.
+    ValueError
+        If ``paths`` is empty, a shape is wrong, or ``levels`` is not an integer of at least 2.
     """
     xs_arr = as_float_array("xs", xs, ndim=1)
     ys_arr = as_float_array("ys", ys, ndim=1)

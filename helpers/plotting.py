@@ -31,9 +31,32 @@ def plot_fit(
     title: str = "Data and fitted line",
     label: str | None = None,
 ) -> Axes:
-    """Scatter the data ``(x, y)``, each of shape (n,), and draw the line ``y = m x + c`` over its range.
+    """Scatter the data ``(x, y)`` and draw the line ``y = m x + c`` over its range.
 
-    The line is labelled ``label`` (default: its equation) in the legend.
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        The data, drawn as points.
+    m, c : float
+        Slope and intercept of the line.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    xlabel, ylabel, title : str
+        Axis labels (with units, e.g. ``"size (m²)"``) and title.
+    label : str, optional
+        The line's name in the legend (default: its equation).
+
+    Returns
+    -------
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numbers, or ``ax`` is not an Axes.
+    ValueError
+        If ``x`` and ``y`` are not 1-dimensional of the same length, or ``m`` or ``c`` is not a single number.
     """
     x_arr = as_float_array("x", x, ndim=1)
     y_arr = as_float_array("y", y, ndim=1)
@@ -60,10 +83,33 @@ def plot_loss_curve(
     ylabel: str = "loss (MSE)",
     title: str = "Loss during training",
 ) -> Axes:
-    """Plot one loss history, shape (epochs,), or several given as ``{label: history}``, on one axes.
+    """Plot one loss history, or several given as ``{label: history}``, on one axes.
 
-    With ``log=True`` the loss axis is logarithmic, where steady convergence shows as a straight line.
-    Non-finite losses (a diverged run) end the curve and are marked with a cross.
+    Non-finite losses (a diverged run) end the curve, and its last finite point is marked with a cross.
+
+    Parameters
+    ----------
+    history : array_like of shape (epochs,), or mapping {label: array_like of shape (epochs,)}
+        ``history[k]`` is the loss after epoch ``k``. Several runs are drawn in the course's colours and
+        named in the legend.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    log : bool
+        Logarithmic loss axis, where steady convergence shows as a straight line.
+    xlabel, ylabel, title : str
+        Axis labels and title.
+
+    Returns
+    -------
+    Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``history`` is an empty mapping or a history is not 1-dimensional.
+    TypeError
+        If a history is not numbers, or ``ax`` is not an Axes.
     """
     curves = dict(history) if isinstance(history, Mapping) else {"": history}
     if not curves:
@@ -100,10 +146,38 @@ def plot_loss_surface(
 ) -> Axes:
     """Contour the loss over a grid of parameters and draw a descent path on it.
 
-    ``ms`` has shape (p,), ``cs`` shape (q,), and ``losses`` shape (q, p): ``losses[i, j]`` is the loss
-    at ``m = ms[j]``, ``c = cs[i]`` (the layout of ``np.meshgrid(ms, cs)``). ``path`` has shape (k, 2),
-    one ``(m, c)`` row per step; its start is marked with a circle and its end with a star.
-    ``loss_label`` names the loss on the colour bar, with its unit, e.g. ``"MSE in k€²"``.
+    Parameters
+    ----------
+    ms : array_like, shape (p,)
+        Slopes of the grid (x axis).
+    cs : array_like, shape (q,)
+        Intercepts of the grid (y axis).
+    losses : array_like, shape (q, p)
+        ``losses[i, j]`` is the loss at ``m = ms[j]``, ``c = cs[i]`` (the layout of ``np.meshgrid(ms, cs)``).
+    path : array_like, shape (k, 2), optional
+        One ``(m, c)`` row per step; its start is marked with a circle and its end with a star.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    xlabel, ylabel, title : str
+        Axis labels and title.
+    levels : int
+        Number of contour levels.
+    log : bool
+        Contour ``log10(loss)`` (floored eight decades below the largest loss, so an exact 0 is drawn).
+    loss_label : str
+        Names the loss on the colour bar, with its unit, e.g. ``"MSE in k€²"``.
+
+    Returns
+    -------
+    Axes
+        The axes drawn on (a labelled colour bar is added beside it).
+
+    Raises
+    ------
+    ValueError
+        If ``losses`` is not of shape (q, p) or ``path`` not of shape (k, 2).
+    TypeError
+        If an argument is not numbers, or ``ax`` is not an Axes.
     """
     ms_arr = as_float_array("ms", ms, ndim=1)
     cs_arr = as_float_array("cs", cs, ndim=1)
@@ -137,9 +211,31 @@ def plot_learning_rates(
 ) -> Figure:
     """Draw one loss curve per learning rate, side by side, sharing the loss axis (log scale).
 
-    ``runs`` maps each learning rate to its loss history, shape (epochs,). A run whose history holds
-    a non-finite loss, or (when ``diverged_above`` is given) a loss above that value, is titled
-    "diverged" in vermillion; the others say "converged" with their final loss.
+    A run whose history holds a non-finite loss, or (when ``diverged_above`` is given) a loss above that
+    value, is titled "diverged" in vermillion; the others say "converged" with their final loss.
+
+    Parameters
+    ----------
+    runs : mapping {learning rate: array_like of shape (epochs,)}
+        Each learning rate's loss history, one panel each, in the order given.
+    xlabel, ylabel : str
+        Axis labels (the loss axis is labelled once, on the first panel: the panels share it).
+    title : str
+        The figure's title.
+    diverged_above : float, optional
+        A loss above this counts as diverged.
+
+    Returns
+    -------
+    Figure
+        One axes per learning rate.
+
+    Raises
+    ------
+    TypeError
+        If ``runs`` is not a non-empty mapping, or a history is not numbers.
+    ValueError
+        If a history is not 1-dimensional.
     """
     if not isinstance(runs, Mapping) or not runs:
         raise TypeError("runs must be a non-empty mapping {learning rate: loss history}")
