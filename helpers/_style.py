@@ -12,16 +12,17 @@ block only, and no function keeps state between calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-#: Okabe–Ito colours, in the order the course uses them.
-PALETTE: dict[str, str] = {
+#: Okabe–Ito colours, in the order the course uses them (read-only: a lesson cannot recolour every plot).
+PALETTE: Mapping[str, str] = MappingProxyType({
     "blue": "#0072B2",
     "orange": "#E69F00",
     "green": "#009E73",
@@ -30,9 +31,9 @@ PALETTE: dict[str, str] = {
     "purple": "#CC79A7",
     "yellow": "#F0E442",
     "black": "#000000",
-}
+})
 #: The colour cycle: the n-th line of a plot, or the n-th run of a comparison, gets ``CYCLE[n]``.
-CYCLE: list[str] = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+CYCLE: tuple[str, ...] = tuple(PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black"))
 
 #: The rcParams of the course style (applied by ``course_style``).
 STYLE: dict[str, object] = {

@@ -93,6 +93,8 @@ def test_all_is_one_screen_of_public_names_that_resolve():
         module = helpers._EXPORTS[name]
         assert not module.startswith("_") or name in ("PALETTE", "course_style"), f"{name} comes from private {module}"
         assert getattr(value, "__module__", f"helpers.{module}") in (f"helpers.{module}", "typing"), name
+    with pytest.raises(TypeError):  # no hidden global state: a lesson cannot recolour every plot of the course
+        helpers.PALETTE["blue"] = "red"  # type: ignore[index]
     with pytest.raises(AttributeError, match="no attribute 'plotting_helpers'"):
         helpers.plotting_helpers  # noqa: B018
 

@@ -4,7 +4,7 @@ The test walks ``helpers.__all__``: a new public plot without a row in ``CASES``
 given one (its kind and small valid inputs). A single-panel plot takes ``ax=`` and returns that same Axes (and
 a new Axes without it); a multi-panel plot returns a Figure. Every axes drawn has a title and x and y labels (a
 row of panels sharing one y axis may label it once; axes drawn hidden, a diagram or a picture, need a title
-only); every colour bar is labelled.
+only); every colour bar is labelled. Every plot leaves matplotlib's settings as it found them.
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def test_every_public_plot_keeps_the_return_contract(name: str) -> None:
     kind, make = CASES[name]
     takes_ax = "ax" in inspect.signature(plot).parameters
     args, kwargs = make()
+    settings = dict(plt.rcParams)
     if kind == AXES:
         assert takes_ax, f"{name} is a single-panel plot, so it must take ax="
         fig, given = plt.subplots()
@@ -155,5 +156,6 @@ def test_every_public_plot_keeps_the_return_contract(name: str) -> None:
         made = plot(*args, **kwargs)
         assert isinstance(made, Figure), f"{name} is a multi-panel plot, so it must return a Figure, got {type(made).__name__}"
         figures = [made]
+    assert dict(plt.rcParams) == settings, f"{name} changed matplotlib's global settings (rcParams)"
     for figure in figures:
         assert not (problems := _unlabelled(figure)), f"{name}: " + "; ".join(problems)
