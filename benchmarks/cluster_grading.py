@@ -7,7 +7,9 @@ student in five hands in the solution, the others one wrong answer each. It is g
 ``grading.classgrade.grade_class`` on a Dask ``LocalCluster`` with each number of workers, in a fresh
 course each time. The scheduler's own cost per submission is measured with the same tasks and data, a task
 that grades nothing. The projection for 5,000 students on 50 workers uses the measured cost per submission
-(1-worker wall time / students) and that overhead, and assumes workers like this machine's cores.
+(CPU-seconds of the 1-worker run / students: the coordinator, workers, sandboxes and kernels, a figure that
+other work on the machine barely changes, unlike the wall times, printed with the load average they ran at)
+and that overhead, and assumes workers like this machine's cores.
 """
 
 from __future__ import annotations
@@ -67,6 +69,13 @@ def overhead(root: Path, lesson: str, collected: Path, workers: int) -> float:
         return (time.perf_counter() - start) / len(subs)
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of every process it started and waited for: the
+    coordinator, the Dask workers and nannies, the sandboxes and the kernels they ran, once the cluster is closed."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", default="01_gradient_descent")
@@ -80,22 +89,29 @@ def main() -> None:
             root = course.make_course(Path(tmp) / f"w{workers}", [args.lesson])
             course.nbgrader(root, "generate_assignment", args.lesson, "--force")
             collected = make_class(root, args.lesson, args.students)
+            load_before, cpu_before = os.getloadavg()[0], cpu_seconds()
             start = time.perf_counter()
             reports = classgrade.grade_class(args.lesson, collected, jobs=workers, course=root, progress=False)
             wall = time.perf_counter() - start
+            cpu = cpu_seconds() - cpu_before
             rows.append({"workers": workers, "students": len(reports), "graded": sum(r.graded for r in reports),
                          "wall_s": round(wall, 1), "per_submission_s": round(wall / len(reports), 2),
+                         "cpu_per_submission_s": round(cpu / len(reports), 2),
+                         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
                          "scheduler_overhead_s": round(overhead(root, args.lesson, collected, workers), 3)})
     one = next((r for r in rows if r["workers"] == 1), rows[0])
-    cost = one["wall_s"] * one["workers"] / one["students"]  # CPU-seconds of grading per submission
+    # CPU-seconds of grading per submission: what a worker core spends on one, whatever else the machine runs.
+    cost = one["cpu_per_submission_s"]
     projected = 5000 * cost / 50 + 5000 * one["scheduler_overhead_s"] / 50
     summary = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "sandbox": sandbox_status().reason, "lesson": args.lesson, "runs": rows,
                "cost_per_submission_s": round(cost, 2), "projected_5000_students_50_workers_min": round(projected / 60, 1)}
-    print(f"{'workers':>7} {'students':>8} {'graded':>6} {'wall (s)':>9} {'per student (s)':>15} {'scheduler overhead (s)':>22}")
+    print(f"{'workers':>7} {'students':>8} {'graded':>6} {'wall (s)':>9} {'per student (s)':>15} {'CPU per student (s)':>19} "
+          f"{'load avg':>11} {'scheduler overhead (s)':>22}")
     for r in rows:
+        load = "{}-{}".format(*r["load_average"])
         print(f"{r['workers']:7d} {r['students']:8d} {r['graded']:6d} {r['wall_s']:9.1f} {r['per_submission_s']:15.2f} "
-              f"{r['scheduler_overhead_s']:22.3f}")
+              f"{r['cpu_per_submission_s']:19.2f} {load:>11} {r['scheduler_overhead_s']:22.3f}")
     print(f"projected: 5,000 students on 50 workers like these cores: {summary['projected_5000_students_50_workers_min']} min")
     emit(summary, args.json)
 
