@@ -12,7 +12,8 @@ stops the proxy and every user's server too:
    ``inbound/``), in an exchange root that is sticky like /tmp;
 4. configurable-http-proxy in ``hub/node_modules`` (``npm ci``, pinned by ``hub/package-lock.json``), when missing;
 5. the course's Python must be runnable by every user (checked as ``nobody``): a virtual environment made from a
-   Python under ``/root`` (pyenv's, for one) is not; make the course environment from the system's Python.
+   Python under ``/root`` (pyenv's, for one) is not; make the course environment from a Python 3.11 installed
+   where every user can run it (not Debian 12's 3.11.2, which fails on the feedback pages).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def check_python_for_users(settings: Settings) -> None:
         raise HubError(
             f"the course's Python {settings.python} lies behind {blocked}, which other users cannot enter (mode "
             f"{stat.S_IMODE(blocked.stat().st_mode):o}): make the course environment with a Python every user can "
-            "run (e.g. /usr/bin/python3.11 -m venv .venv), or name one with --python")
+            "run (installed outside /root), or name one with --python")
     nobody = pwd.getpwnam("nobody")
 
     def as_nobody():
@@ -79,7 +80,9 @@ def check_python_for_users(settings: Settings) -> None:
         os.setgid(nobody.pw_gid)
         os.setuid(nobody.pw_uid)
 
-    probe = "import jupyterhub.singleuser, jupyterlab, nbgrader, helpers, ipykernel"
+    # soupsieve: the feedback pages' HTML goes through it (nbconvert), and Debian 12's Python 3.11.2 cannot compile
+    # its CSS selectors (a bug of its `re`, fixed in later 3.11 releases: 3.11.7 works)
+    probe = "import jupyterhub.singleuser, jupyterlab, nbgrader, helpers, ipykernel, soupsieve; soupsieve.compile('img:not([alt])')"
     result = subprocess.run([settings.python, "-c", probe], preexec_fn=as_nobody, cwd="/", capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"}, timeout=300)
     if result.returncode != 0:
