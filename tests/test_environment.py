@@ -7,6 +7,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -108,18 +109,23 @@ def test_nbgrader_config_keeps_every_runtime_folder_under_one_ignored_folder(tmp
     assert ".grading/" in (REPO / ".gitignore").read_text().split()
 
 
-def test_the_readmes_lesson_times_are_the_notebooks():
-    """Each lesson's first cell says how long it takes ("Time: about 90 minutes" / "about 2 hours"); the README's
-    table says the same."""
+@pytest.mark.parametrize("readme", ["README.md", "grading/student_README.md"])
+def test_the_readmes_lesson_times_are_the_notebooks(readme):
+    """Each lesson's first cell says how long it takes ("Time: about 90 minutes" / "about 2 hours"); the
+    README's table (and the student edition's) says the same, and every lesson fits the course's budget: 90 to
+    120 minutes and at most 55 cells."""
     import nbformat
 
-    readme = (REPO / "README.md").read_text()
-    table = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^\| (\d) \| .*\| (\d+) min \|$", readme, re.M)}
+    text = (REPO / readme).read_text()
+    table = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^\| (\d) \| .*\| (\d+) min \|$", text, re.M)}
     lessons = sorted(p for p in (REPO / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
-    assert len(table) == len(lessons), f"the README's table lists {len(table)} lessons, solutions/ holds {len(lessons)}"
+    assert len(table) == len(lessons), f"{readme}'s table lists {len(table)} lessons, solutions/ holds {len(lessons)}"
     for number, folder in enumerate(lessons, start=1):
-        first = nbformat.read(str(folder / f"{folder.name}.ipynb"), as_version=4).cells[0].source
-        said = re.search(r"Time: about\s+(\d+)\s+(minutes|hours?)", first)
+        cells = nbformat.read(str(folder / f"{folder.name}.ipynb"), as_version=4).cells
+        said = re.search(r"Time: about\s+(\d+)\s+(minutes|hours?)", cells[0].source)
         assert said, f"{folder.name}: the first cell does not say how long the lesson takes (Time: about N minutes)"
         minutes = int(said.group(1)) * (60 if said.group(2).startswith("hour") else 1)
-        assert table[number] == minutes, f"{folder.name}: the notebook says {minutes} min, the README's table {table[number]} min"
+        assert table[number] == minutes, f"{folder.name}: the notebook says {minutes} min, {readme}'s table {table[number]} min"
+        assert f"](notebooks/{folder.name}/{folder.name}.ipynb)" in text, f"{readme} does not link {folder.name}"
+        assert 90 <= minutes <= 120, f"{folder.name}: {minutes} min, outside the course's 90-120 minutes per lesson"
+        assert len(cells) <= 55, f"{folder.name}: {len(cells)} cells, over the course's budget of 55: merge or cut"

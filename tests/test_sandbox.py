@@ -310,7 +310,7 @@ def test_inside_the_limits_are_those_of_the_policy(inside, real):
     }
 
 
-# ---- lesson 5's sealed digits -------------------------------------------------------------------------------
+# ---- lesson 7's sealed digits -------------------------------------------------------------------------------
 def test_mlxtends_digits_are_shown_without_the_sealed_labels_and_full_mnist_is_emptied(policy):
     from helpers import mnist
 
