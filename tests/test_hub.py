@@ -20,6 +20,7 @@ A screenshot of every browser step and the hub's log go to ``test-artifacts/hub/
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import grp
 import json
@@ -426,6 +427,16 @@ print(json.dumps(results))
 """
 
 
+FORGE = r"""
+import os, shutil, sys
+folder, notebook, timestamp = sys.argv[1:]
+os.mkdir(folder)
+shutil.copy(notebook, folder)
+with open(os.path.join(folder, "timestamp.txt"), "w") as f:
+    f.write(timestamp)
+"""
+
+
 def test_release_fetch_submit_collect_grade_feedback_and_no_student_reads_another(hub, machine, browser):
     from playwright.sync_api import expect
 
@@ -469,12 +480,19 @@ def test_release_fetch_submit_collect_grade_feedback_and_no_student_reads_anothe
     _write_as(BOB, bob_notebook, _answered(bob_notebook, wrong))
     nbgrader_as(BOB, "student", hub, "submit", LESSON)
     timings["bob on the command line"] = time.monotonic() - started
+    # Bob also drops a later "submission" in Alice's name (every student can write inbound/): his wrong answers.
+    exchange = machine.exchange / "learning-by-gradients"
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    forged = exchange / "inbound" / f"{ALICE}+{LESSON}+{later}+forged"
+    run_as(BOB, "student", hub, [hub.settings.python, "-c", FORGE, str(forged), str(bob_notebook), later])
 
     # The instructor: collect, grade with the class command in the sandbox, feedback, release it.
     started = time.monotonic()
-    nbgrader_as(TEACHER, "instructor", hub, "collect", LESSON, cwd=course)
+    collect = nbgrader_as(TEACHER, "instructor", hub, "collect", LESSON, cwd=course)
     collected = sorted(p.name for p in (course / ".grading" / "submitted").iterdir())
     assert collected == sorted([ALICE, BOB]), collected
+    assert f"Leaving out {forged.name}: it names {ALICE} but belongs to {BOB}" in collect.stderr, collect.stderr[-3000:]
+    assert (course / ".grading" / "submitted" / ALICE / LESSON / "timestamp.txt").read_text().strip() != later
     grading = run_as(TEACHER, "instructor", hub, [hub.settings.python, "-m", "grading", LESSON, "-j", "2"], cwd=course,
                      extra_env={"COURSE_GRADING_SANDBOX": "require"})
     assert "UNSANDBOXED" not in grading.stdout, grading.stdout[-3000:]
@@ -505,7 +523,6 @@ def test_release_fetch_submit_collect_grade_feedback_and_no_student_reads_anothe
     assert fetched_pages[ALICE].read_bytes() != fetched_pages[BOB].read_bytes()
 
     # Each student, as the other's adversary.
-    exchange = machine.exchange / "learning-by-gradients"
     for attacker, victim in ((BOB, ALICE), (ALICE, BOB)):
         timestamp = (course / ".grading" / "submitted" / victim / LESSON / "timestamp.txt").read_text().strip()
         victim_home = machine.home(victim)
