@@ -436,6 +436,20 @@ with open(os.path.join(folder, "timestamp.txt"), "w") as f:
     f.write(timestamp)
 """
 
+RESUBMIT = r"""
+import shutil, sys
+source, folder, timestamp = sys.argv[1:]
+shutil.copytree(source, folder)
+with open(folder + "/timestamp.txt", "w") as f:
+    f.write(timestamp)
+"""
+REPLACE = r"""
+import os, shutil, sys
+target, notebook = sys.argv[1:]
+os.remove(target)
+shutil.copy(notebook, target)
+"""
+
 
 def test_release_fetch_submit_collect_grade_feedback_and_no_student_reads_another(hub, machine, browser):
     from playwright.sync_api import expect
@@ -485,14 +499,23 @@ def test_release_fetch_submit_collect_grade_feedback_and_no_student_reads_anothe
     later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     forged = exchange / "inbound" / f"{ALICE}+{LESSON}+{later}+forged"
     run_as(BOB, "student", hub, [hub.settings.python, "-c", FORGE, str(forged), str(bob_notebook), later])
+    # Alice had handed in the same answers an hour earlier (a copy of her submission, with that time); Bob, who
+    # learnt the name of her latest submission's folder (nbgrader makes it writable by all), puts his notebook in it.
+    earlier = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    (alice_latest,) = [p for p in (exchange / "inbound").glob(f"{ALICE}+{LESSON}+*") if p != forged]
+    alice_earlier = exchange / "inbound" / f"{ALICE}+{LESSON}+{earlier}+earlier"
+    run_as(ALICE, "student", hub, [hub.settings.python, "-c", RESUBMIT, str(alice_latest), str(alice_earlier), earlier])
+    run_as(BOB, "student", hub, [hub.settings.python, "-c", REPLACE, str(alice_latest / f"{LESSON}.ipynb"), str(bob_notebook)])
 
     # The instructor: collect, grade with the class command in the sandbox, feedback, release it.
     started = time.monotonic()
     collect = nbgrader_as(TEACHER, "instructor", hub, "collect", LESSON, cwd=course)
     collected = sorted(p.name for p in (course / ".grading" / "submitted").iterdir())
     assert collected == sorted([ALICE, BOB]), collected
-    assert f"Leaving out {forged.name}: it names {ALICE} but belongs to {BOB}" in collect.stderr, collect.stderr[-3000:]
-    assert (course / ".grading" / "submitted" / ALICE / LESSON / "timestamp.txt").read_text().strip() != later
+    for left_out in (forged, alice_latest):
+        assert f"Leaving out {left_out.name}: it names {ALICE} but it or a file in it belongs to {BOB}" in collect.stderr, \
+            collect.stderr[-3000:]
+    assert (course / ".grading" / "submitted" / ALICE / LESSON / "timestamp.txt").read_text().strip() == earlier
     grading = run_as(TEACHER, "instructor", hub, [hub.settings.python, "-m", "grading", LESSON, "-j", "2"], cwd=course,
                      extra_env={"COURSE_GRADING_SANDBOX": "require"})
     assert "UNSANDBOXED" not in grading.stdout, grading.stdout[-3000:]
