@@ -21,6 +21,7 @@ import pytest
 import torch
 
 import course
+from helpers import gradient_check
 
 LESSON = "04_your_own_autograd"
 N_EXPRESSIONS = 1000
@@ -166,20 +167,6 @@ def run(program: list[tuple], leaves: list):
     return values[-1]
 
 
-def central_differences(f, point: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    grads = np.zeros_like(point)
-    for i in range(len(point)):
-        up, down = point.copy(), point.copy()
-        up[i] += h
-        down[i] -= h
-        grads[i] = (f(up) - f(down)) / (2 * h)
-    return grads
-
-
-def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
-    return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)))
-
-
 # ------------------------------------------------------------------------------------------------------- tests
 def test_random_expressions_match_finite_differences_and_torch(engine):
     Value = engine["Value"]
@@ -202,11 +189,11 @@ def test_random_expressions_match_finite_differences_and_torch(engine):
         assert np.allclose(ours, by_torch, rtol=1e-10, atol=1e-12), (
             f"seed {seed}: engine {ours} against torch {by_torch} for {program}")
 
-        numeric = central_differences(lambda p, program=program: run(program, [Value(v) for v in p]).data, np.array(leaves))
         # floor 1e-3: a gradient below it is compared to within 1e-9, the round-off floor of a difference quotient of
         # outputs up to ~50 with h = 1e-5 (lesson 3, section 8), instead of relatively
-        assert relative_error(ours, numeric, floor=1e-3) <= 1e-6, (
-            f"seed {seed}: engine {ours} against finite differences {numeric}")
+        report = gradient_check(lambda p, program=program: run(program, [Value(v) for v in p]).data, leaves, ours,
+                                floor=1e-3)
+        assert report.max_rel_error <= 1e-6, f"seed {seed}: engine {ours} against finite differences: {report}"
     assert ops_seen == set(BINARY) | set(UNARY) | {"+"}, f"operations never drawn: {set(BINARY) | set(UNARY) - ops_seen}"
     assert reused > N_EXPRESSIONS // 2, f"only {reused} expressions reuse a value"
 
