@@ -141,9 +141,11 @@ def install_proxy() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise HubError("npm is missing: install Node.js >= 20 and npm (Debian: apt-get install nodejs npm)")
+        raise HubError("npm is missing: install Node.js >= 20 and npm (Debian 13: apt-get install nodejs npm; where nodejs "
+                       "comes from NodeSource, its package includes npm)")
     print("installing configurable-http-proxy into hub/node_modules (npm ci)")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--prefix", str(HUB_DIR)], check=True)
+    # --engine-strict: a package that does not support this Node.js stops the install instead of warning
+    subprocess.run([npm, "ci", "--engine-strict", "--no-audit", "--no-fund", "--prefix", str(HUB_DIR)], check=True)
 
 
 def prepare(settings: Settings) -> None:
