@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["DaskGrader", "Graded", "LessonBundle", "Submission", "grade_on_worker", "ledger_path", "make_bundle",
-           "read_submission", "run_on_cluster", "write_graded"]
+           "read_submission", "run_on_cluster", "scratch_parent", "write_graded"]
 
 #: Environment variables a worker's grading must not inherit: it never writes the real gradebook.
 _NOT_FOR_WORKERS = ("COURSE_GRADEBOOK_URL", "COURSE_REFERENCE_CACHE")
@@ -109,13 +109,25 @@ class Graded:
 _scratch: dict[str, Path] = {}  # one scratch course per lesson bundle, per worker process
 
 
+def scratch_parent() -> str | None:
+    """Where a worker keeps its scratch courses: the Dask worker's own local directory, which Dask removes when the
+    worker closes (and a later worker removes, should this one have been killed); outside a worker, the system's
+    temporary folder."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError):
+        return None
+
+
 def _scratch_course(bundle: LessonBundle) -> Path:
     """A private course folder for the bundle: config, solution, reference, and the lesson released there (so
     that its own SQLite gradebook knows the lesson's cells)."""
     key = bundle.digest
     if key in _scratch and _scratch[key].is_dir():
         return _scratch[key]
-    root = Path(tempfile.mkdtemp(prefix=f"grading-{bundle.lesson}-"))
+    root = Path(tempfile.mkdtemp(prefix=f"grading-{bundle.lesson}-", dir=scratch_parent()))
     (root / "nbgrader_config.py").write_bytes(bundle.config)
     _write_folder(root / "solutions" / bundle.lesson, bundle.source)
     _write_folder(root / "notebooks" / bundle.lesson, bundle.release)

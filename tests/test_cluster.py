@@ -267,3 +267,26 @@ def test_an_interrupted_coordinator_resumes_and_grades_only_what_is_missing(clea
     assert f"{len(first)} of 5 students were graded before" in again.stderr, again.stderr[-2000:]
     assert again.returncode == 0, again.stdout[-3000:]
     assert grades(url) == clean["grades"]
+
+
+def _make_scratch_folder() -> tuple[str, str]:
+    """On a worker: a folder where the worker keeps its scratch courses, and the worker's local directory."""
+    import tempfile
+
+    from distributed import get_worker
+
+    from grading.cluster import scratch_parent
+
+    return tempfile.mkdtemp(prefix="grading-test-", dir=scratch_parent()), get_worker().local_directory
+
+
+def test_a_workers_scratch_courses_are_removed_when_it_closes():
+    """Each worker grades in a scratch course of its own; it lives in the worker's local directory, which Dask
+    removes when the worker closes, so that grading a class leaves nothing behind in /tmp."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=40) as local, \
+            Client(local) as client:
+        folder, local_directory = client.submit(_make_scratch_folder, pure=False).result()
+        assert Path(folder).parent == Path(local_directory) and Path(folder).is_dir()
+    assert not Path(folder).exists() and not Path(local_directory).exists(), f"{folder} is left after the cluster closed"
