@@ -176,6 +176,38 @@ def scores(root: Path, lesson: str, url: str | None = None) -> dict[str, dict[st
     return result
 
 
+_cohorts: dict[str, dict] = {}
+
+
+def graded_cohort(lesson: str, tmp_path_factory) -> dict:
+    """Generate, autograde and make the feedback pages of the lesson's cohort once per test process.
+
+    In a throw-away copy of the course: ``nbgrader generate_assignment``; the cohort, made from the released
+    student notebook: ``solution`` (every answer from the source notebook), ``blank`` (the student notebook
+    untouched), ``wrong-<answer>`` (every answer right but that wrong answer from ``tests/wrong_answers``) and
+    ``wrong`` (every exercise answered with its main wrong answer at once); ``nbgrader autograde`` and
+    ``generate_feedback``. Returns the course's ``root``, the ``released`` notebook, the autograde ``run``
+    and the gradebook's ``scores``. The round trip and the feedback pages of a lesson share it (one test class).
+    """
+    if lesson in _cohorts:
+        return _cohorts[lesson]
+    root = make_course(tmp_path_factory.mktemp(f"course-{lesson}"), [lesson])
+    nbgrader(root, "generate_assignment", lesson, "--force")
+    released = root / "notebooks" / lesson / f"{lesson}.ipynb"
+    student_nb, source_nb = read(released), read(source_notebook(lesson))
+    cohort = {"solution": fill_answers(student_nb, source_nb), "blank": student_nb,
+              "wrong": fill_answers(student_nb, source_nb, replace=main_wrong_answers(lesson))}
+    for answer, wrong in wrong_answers(lesson).items():
+        cohort[f"wrong-{answer}"] = fill_answers(student_nb, source_nb, replace={wrong["exercise"]: wrong["source"]})
+    for student, nb in cohort.items():
+        submit(root, lesson, student, nb)
+    run = nbgrader(root, "autograde", lesson, "--force", check=False)
+    feedback = nbgrader(root, "generate_feedback", lesson, "--force", check=False)
+    _cohorts[lesson] = {"root": root, "released": released, "run": run, "feedback_run": feedback,
+                        "scores": scores(root, lesson)}
+    return _cohorts[lesson]
+
+
 def class_per_lesson(namespace: dict, base: type, prefix: str, extra=None) -> None:
     """Put one subclass of ``base`` per lesson into a test module's ``namespace`` (``Test<prefix><Lesson>``),
     so that xdist's ``--dist loadscope`` grades lessons in parallel. ``extra(lesson)`` may add members."""

@@ -1,9 +1,9 @@
 """The feedback page a student receives, opened from disk in a real headless Chromium, for every lesson.
 
-For each lesson (one test class each, so that xdist's ``--dist loadscope`` spreads lessons over workers), a
-throw-away copy of the course grades two submissions once: ``solution`` (every answer from the source
-notebook) and ``wrong`` (every exercise answered with its wrong answer from ``tests/wrong_answers``), then
-``nbgrader generate_feedback`` makes their pages. Each page is opened as a file (``file://``, as a student
+:class:`FeedbackPage` holds the checks; they run in each lesson's round-trip class (``tests/test_grading.py``),
+on the cohort it grades once (``course.graded_cohort``): the pages of ``solution`` (every answer from the
+source notebook) and ``wrong`` (every exercise answered with its main wrong answer from ``tests/wrong_answers``),
+made by ``nbgrader generate_feedback``. Each page is opened as a file (``file://``, as a student
 opens what ``nbgrader fetch_feedback`` gave them) with every request logged and blocked, and must:
 
 * open with a summary naming every exercise with its points, each row linking to its cell below;
@@ -64,48 +64,6 @@ def size_without_images(page: Path) -> int:
     return len(_DATA_URI.sub(b"", page.read_bytes()))
 
 
-@pytest.fixture(scope="class")
-def feedback(request, tmp_path_factory) -> Feedback:
-    """Grade the lesson's two submissions and make their feedback pages, once per lesson."""
-    lesson = request.cls.lesson
-    root = course.make_course(tmp_path_factory.mktemp(f"feedback-{lesson}"), [lesson])
-    course.nbgrader(root, "generate_assignment", lesson, "--force")
-    student_nb = course.read(root / "notebooks" / lesson / f"{lesson}.ipynb")
-    source_nb = course.read(course.source_notebook(lesson))
-    wrong = course.main_wrong_answers(lesson)
-    course.submit(root, lesson, "solution", course.fill_answers(student_nb, source_nb))
-    course.submit(root, lesson, "wrong", course.fill_answers(student_nb, source_nb, replace=wrong))
-    course.nbgrader(root, "autograde", lesson, "--force")
-    course.nbgrader(root, "generate_feedback", lesson, "--force")
-    pages = {student: root / ".grading" / "feedback" / student / lesson / f"{lesson}.html" for student in ("solution", "wrong")}
-    for student, page in pages.items():
-        assert page.exists(), f"no feedback page for {student}"
-    verdicts = _verdicts(root / ".grading" / "autograded" / "wrong" / lesson / f"{lesson}.ipynb")
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob(f"{lesson}-*"):
-        old.unlink()
-    sizes = {student: {"bytes": page.stat().st_size, "without_images": size_without_images(page)} for student, page in pages.items()}
-    (ARTIFACTS / f"{lesson}-sizes.json").write_text(json.dumps(sizes, indent=2) + "\n")
-    return Feedback(lesson, pages, verdicts, course.scores(root, lesson))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright is not installed. " + INSTALL_HINT, pytrace=False)
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"Chromium not found at {CHROMIUM}. " + INSTALL_HINT, pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 class Opened:
     """A feedback page open in its own browser context; ``requests`` lists every request but the page's own."""
 
@@ -135,19 +93,6 @@ class Opened:
         self.context.close()
 
 
-@pytest.fixture
-def open_page(browser):
-    opened: list[Opened] = []
-
-    def _open(path: Path) -> Opened:
-        opened.append(Opened(browser, path))
-        return opened[-1]
-
-    yield _open
-    for page in opened:
-        page.close()
-
-
 def _in_view(page, selector: str) -> dict:
     """Where an element is: its top and bottom in the viewport, and whether a closed <details> hides it."""
     return page.evaluate(
@@ -159,9 +104,55 @@ def _in_view(page, selector: str) -> dict:
 
 
 class FeedbackPage:
-    """The feedback pages of one lesson; a subclass per lesson is made below."""
+    """The feedback pages of one lesson: a base of each lesson's round-trip class (``tests/test_grading.py``)."""
 
     lesson = ""
+
+    @pytest.fixture(scope="class")
+    def feedback(self, tmp_path_factory) -> Feedback:
+        """The pages of the lesson's ``solution`` and ``wrong`` submissions, from the cohort graded once."""
+        lesson = self.lesson
+        result = course.graded_cohort(lesson, tmp_path_factory)
+        root = result["root"]
+        assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
+        pages = {student: root / ".grading" / "feedback" / student / lesson / f"{lesson}.html" for student in ("solution", "wrong")}
+        for student, page in pages.items():
+            assert page.exists(), f"no feedback page for {student}"
+        verdicts = _verdicts(root / ".grading" / "autograded" / "wrong" / lesson / f"{lesson}.ipynb")
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for old in ARTIFACTS.glob(f"{lesson}-*"):
+            old.unlink()
+        sizes = {student: {"bytes": page.stat().st_size, "without_images": size_without_images(page)} for student, page in pages.items()}
+        (ARTIFACTS / f"{lesson}-sizes.json").write_text(json.dumps(sizes, indent=2) + "\n")
+        return Feedback(lesson, pages, verdicts, {s: result["scores"][s] for s in pages})
+
+    @pytest.fixture(scope="class")
+    def browser(self):
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            pytest.fail("Playwright is not installed. " + INSTALL_HINT, pytrace=False)
+        if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+            pytest.fail(f"Chromium not found at {CHROMIUM}. " + INSTALL_HINT, pytrace=False)
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+
+    @pytest.fixture
+    def open_page(self, browser):
+        opened: list[Opened] = []
+
+        def _open(path: Path) -> Opened:
+            opened.append(Opened(browser, path))
+            return opened[-1]
+
+        yield _open
+        for page in opened:
+            page.close()
 
     def test_the_summary_names_every_exercise_with_its_points(self, feedback, open_page):
         cells = course.graded_cells(self.lesson)
@@ -270,8 +261,6 @@ class FeedbackPage:
             assert not shown, f"{self.lesson}/{student}: the page shows hidden test lines: {shown[:5]}"
             assert "HIDDEN TESTS" not in source, f"{self.lesson}/{student}: the page shows the hidden-test markers"
 
-
-course.class_per_lesson(globals(), FeedbackPage, "Feedback")
 
 
 # -- the parts of grading/feedback.py that need no browser ---------------------------------------------------

@@ -9,7 +9,11 @@ from that student notebook, and the scores are read back from the gradebook:
 * ``solution``: every answer filled in from the source notebook → every test cell at full marks;
 * ``blank``: the student notebook untouched → 0 everywhere;
 * ``wrong-<exercise>``: every answer right but one, replaced by the plausible wrong answer kept in
-  ``tests/wrong_answers/<lesson>.toml`` → the test cells listed there score 0, all others full marks.
+  ``tests/wrong_answers/<lesson>.toml`` → the test cells listed there score 0, all others full marks;
+* ``wrong``: every exercise answered with its main wrong answer, for the feedback page.
+
+The same class opens the feedback pages of ``solution`` and ``wrong`` in Chromium (the checks of
+``tests/test_feedback_page.py``): each lesson's cohort is graded once, by one xdist worker.
 """
 
 from __future__ import annotations
@@ -19,35 +23,21 @@ import html
 import re
 
 import pytest
+from test_feedback_page import FeedbackPage
 
 import course
 from grading import probes
 from grading.reference import graded_test_cells, lesson_imports, module_names
 
 LESSONS = course.lessons()
-_graded: dict[str, dict] = {}
 
 
 def graded(lesson: str, tmp_path_factory) -> dict:
-    """Generate and autograde the lesson's cohort once per test session; return what the tests need."""
-    if lesson in _graded:
-        return _graded[lesson]
-    root = course.make_course(tmp_path_factory.mktemp(f"course-{lesson}"), [lesson])
-    course.nbgrader(root, "generate_assignment", lesson, "--force")
-    released = root / "notebooks" / lesson / f"{lesson}.ipynb"
-    student_nb, source_nb = course.read(released), course.read(course.source_notebook(lesson))
-
-    cohort = {"solution": course.fill_answers(student_nb, source_nb), "blank": student_nb}
-    for answer, wrong in course.wrong_answers(lesson).items():
-        cohort[f"wrong-{answer}"] = course.fill_answers(student_nb, source_nb, replace={wrong["exercise"]: wrong["source"]})
-    for student, nb in cohort.items():
-        course.submit(root, lesson, student, nb)
-    run = course.nbgrader(root, "autograde", lesson, "--force", check=False)
-    _graded[lesson] = {"root": root, "released": released, "run": run, "scores": course.scores(root, lesson)}
-    return _graded[lesson]
+    """The lesson's cohort, generated, autograded and given feedback once per test session (``course.graded_cohort``)."""
+    return course.graded_cohort(lesson, tmp_path_factory)
 
 
-class LessonRoundTrip:
+class LessonRoundTrip(FeedbackPage):
     """The round-trip tests of one lesson; a subclass per lesson is made below."""
 
     lesson = ""
@@ -173,7 +163,7 @@ class LessonRoundTrip:
         lesson = self.lesson
         result = graded(lesson, tmp_path_factory)
         root = result["root"]
-        course.nbgrader(root, "generate_feedback", lesson, "--force")
+        assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
         for answer, entry in course.wrong_answers(lesson).items():
             page = root / ".grading" / "feedback" / f"wrong-{answer}" / lesson / f"{lesson}.html"
             assert page.exists(), f"no feedback page for wrong-{answer}"
@@ -190,7 +180,7 @@ class LessonRoundTrip:
         lesson = self.lesson
         result = graded(lesson, tmp_path_factory)
         root = result["root"]
-        course.nbgrader(root, "generate_feedback", lesson, "--force")
+        assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
         secret = course.hidden_test_lines(lesson)
         assert secret, f"{lesson} has no hidden test lines to look for"
         pages = sorted((root / ".grading" / "feedback").glob(f"*/{lesson}/*.html"))
