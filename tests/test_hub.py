@@ -327,6 +327,29 @@ def log_in(browser, hub: Hub, machine: Machine, user: str):
     return context, page, step
 
 
+# In the user's JupyterLab page: open a terminal (Jupyter Server's REST API, with the page's cookies) and type into it
+# over its websocket; returns what the terminal printed, up to the marker (typed as END""MARK, printed as ENDMARK).
+TERMINAL = """async (base) => {
+    const xsrf = (document.cookie.split('; ').find(c => c.startsWith('_xsrf=')) || '').slice(6);
+    const created = await fetch(base + 'api/terminals', {method: 'POST', headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+    if (!created.ok) return 'POST api/terminals: ' + created.status;
+    const name = (await created.json()).name;
+    return await new Promise((resolve) => {
+        const ws = new WebSocket(base.replace(/^http/, 'ws') + 'terminals/websocket/' + name);
+        let out = '';
+        const timer = setTimeout(() => { ws.close(); resolve(out); }, 60000);
+        ws.onopen = () => ws.send(JSON.stringify(
+            ['stdin', 'command -v python; python -c "import helpers; print(helpers.__file__)"; echo END""MARK\\r']));
+        ws.onmessage = (event) => {
+            const [kind, text] = JSON.parse(event.data);
+            if (kind === 'stdout') out += text;
+            if (out.includes('ENDMARK')) { clearTimeout(timer); ws.close(); resolve(out); }
+        };
+        ws.onerror = () => { clearTimeout(timer); resolve(out + ' [websocket error]'); };
+    });
+}"""
+
+
 def nbgrader_menu_items(page) -> list[str]:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
     menu = page.locator(".lm-Menu").last
@@ -371,6 +394,12 @@ def test_a_student_sees_assignments_and_validate_the_instructor_every_nbgrader_t
         with step("a notebook has the Validate button"):
             page.locator(".jp-LauncherCard", has_text=re.compile(r"Python 3")).first.click()
             expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar .validate-button")).to_be_visible(timeout=SLOW_MS)
+        with step("a terminal of their JupyterLab runs the course's Python and imports the helpers"):
+            # JupyterLab's terminals run bash as a non-login shell: a login shell's /etc/profile would reset PATH
+            out = page.evaluate(TERMINAL, f"{hub.url}/user/{BOB}/")
+            assert "ENDMARK" in out, f"the terminal did not answer within 60 s: {out[-1000:]!r}"
+            assert f"{hub.settings.python_bin}/python" in out, f"a terminal's python is not the course's: {out[-1000:]!r}"
+            assert "helpers/__init__.py" in out, f"a terminal's python cannot import the helpers: {out[-1000:]!r}"
     finally:
         context.close()
 
