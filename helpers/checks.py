@@ -261,6 +261,23 @@ def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hi
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 #: Calls that run a Python function once per element: loops in disguise (``np.vectorize``, ``map``, ...).
 LOOP_CALLS = frozenset({"vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "map"})
+#: The same from ``functools`` and ``itertools``, counted when called by their bare name or through their module:
+#: ``np.add.reduce`` and ``np.add.accumulate`` are NumPy's own (ufunc methods), not loops.
+LOOP_FUNCTIONS = {"reduce": "functools", "accumulate": "itertools", "starmap": "itertools"}
+
+
+def _loop_call(call: ast.Call) -> str | None:
+    """The name of the loop in disguise ``call`` makes, or None."""
+    function = call.func
+    if isinstance(function, ast.Name):
+        return function.id if function.id in LOOP_CALLS or function.id in LOOP_FUNCTIONS else None
+    if isinstance(function, ast.Attribute):
+        if function.attr in LOOP_CALLS:
+            return function.attr
+        owner = function.value
+        if function.attr in LOOP_FUNCTIONS and isinstance(owner, ast.Name) and owner.id == LOOP_FUNCTIONS[function.attr]:
+            return function.attr
+    return None
 
 
 def loops_in_tree(tree: ast.AST) -> list[str]:
@@ -269,16 +286,15 @@ def loops_in_tree(tree: ast.AST) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, LOOP_NODES):
             loops.append(type(node).__name__)
-        elif isinstance(node, ast.Call):
-            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-            if called in LOOP_CALLS:
-                loops.append(called)
+        elif isinstance(node, ast.Call) and (called := _loop_call(node)):
+            loops.append(called)
     return loops
 
 
 def count_loops(source: str) -> list[str]:
     """The Python loops in ``source`` (one name per ``for``, ``while``, comprehension or ``np.vectorize``,
-    ``np.frompyfunc``, ``np.apply_along_axis``, ``np.apply_over_axes``, ``map`` call)."""
+    ``np.frompyfunc``, ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``,
+    ``itertools.accumulate`` or ``itertools.starmap`` call)."""
     return loops_in_tree(ast.parse(textwrap.dedent(source)))
 
 
@@ -290,7 +306,8 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
     """Fail if ``function`` uses more than ``at_most`` Python loops: the exercise asks for array operations.
 
     Loops are ``for``, ``while``, comprehensions and loops in disguise (``np.vectorize``, ``np.frompyfunc``,
-    ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``), counted in the source of ``function`` and of
+    ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``, ``itertools.accumulate``
+    and ``starmap``), counted in the source of ``function`` and of
     the notebook's own functions it calls.
 
     Parameters

@@ -82,6 +82,11 @@ def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_nev
     ("np.apply_along_axis(f, 0, x)", ["apply_along_axis"]),
     ("np.apply_over_axes(np.sum, x, [0])", ["apply_over_axes"]),
     ("list(map(f, x))", ["map"]),
+    ("reduce(lambda a, b: a + b, x)", ["reduce"]),
+    ("functools.reduce(operator.add, x)", ["reduce"]),
+    ("list(itertools.accumulate(x))", ["accumulate"]),
+    ("list(itertools.starmap(f, pairs))", ["starmap"]),
+    ("np.add.reduce(x) + np.maximum.accumulate(x)[-1]", []),
     ("np.mean((x - y) ** 2, axis=-1)", []),
     ("x.map_blocks(f)", []),
 ])
