@@ -26,20 +26,6 @@ LONG_SCOPES = ("tests/test_hub.py", "tests/test_grading.py", "tests/test_adversa
                "tests/test_sandbox.py")
 
 
-def pytest_xdist_auto_num_workers(config) -> int:
-    """``-n auto``: two workers more than there are cores. Much of the suite waits rather than computes (kernels and
-    servers starting, JupyterLab and Chromium, sandboxed cells timing out, PostgreSQL restarting): with one worker
-    per core, a CI run on 2 cores took 45 minutes and its processes 27.5 CPU-minutes, under a third of the cores'
-    time. Each worker needs up to about 3 GB (a graded kernel at its memory limit), so the count is also kept under
-    the machine's memory."""
-    cores = os.cpu_count() or 1
-    try:
-        memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError):
-        memory_gb = 3.0 * (cores + 2)
-    return max(1, min(cores + 2, int(memory_gb // 3)))
-
-
 def _scope(nodeid: str) -> str:
     """The scope loadscope gives a test: its class if it has one, else its module."""
     parts = nodeid.split("::")
