@@ -15,7 +15,9 @@ database is briefly away. After each student it records the submission's digest 
 ``<reports>/graded.json``: started again, the command grades only what is missing or changed.
 
 Dask reschedules a task whose worker died; a submission that kills workers again and again is given up by
-the scheduler (``KilledWorker``) and reported by name, and the rest of the class is graded.
+the scheduler (``KilledWorker``). A task only waiting on that worker is blamed for its deaths too, so every
+submission given up is graded once more, alone on the cluster: only one that kills its worker by itself is
+reported by name, and the rest of the class is graded.
 """
 
 from __future__ import annotations
@@ -268,12 +270,18 @@ def run_on_cluster(bundle: LessonBundle, submissions: dict[str, Submission], on_
         client = Client(cluster)
     try:
         shared = client.scatter(bundle, broadcast=True, hash=False)
-        futures = {client.submit(task or grade_on_worker, shared, sub, key=f"grade-{bundle.lesson}-{student}-{sub.digest[:12]}",
-                                 pure=False, retries=0): student for student, sub in submissions.items()}
+
+        def submit(student: str, attempt: str, lesson):
+            sub = submissions[student]
+            return client.submit(task or grade_on_worker, lesson, sub, pure=False, retries=0,
+                                 key=f"{attempt}-{bundle.lesson}-{student}-{sub.digest[:12]}")
+
+        futures = {submit(student, "grade", shared): student for student in submissions}
         bar = tqdm(total=len(futures), desc=f"grading {bundle.lesson}", unit="student", disable=not progress)
         failures, start = 0, time.perf_counter()
-        for future in as_completed(futures):
-            student = futures[future]
+
+        def finish(student: str, future) -> None:
+            nonlocal failures
             try:
                 graded = future.result()
             except KilledWorker:
@@ -285,9 +293,19 @@ def run_on_cluster(bundle: LessonBundle, submissions: dict[str, Submission], on_
             else:
                 on_result(student, graded, "")
             bar.update()
-            done = bar.n
-            rate = done / max(time.perf_counter() - start, 1e-9)
+            rate = bar.n / max(time.perf_counter() - start, 1e-9)
             bar.set_postfix(failures=failures, rate=f"{rate * 60:.1f}/min")
+
+        given_up = []
+        for future in as_completed(futures):
+            if future.status in ("error", "cancelled"):  # perhaps only queued behind one that kills its worker
+                given_up.append(futures[future])
+            else:
+                finish(futures[future], future)
+        # Once more, alone on the cluster, with the lesson sent along (its scattered copy may have died with the
+        # workers): what fails now fails by itself.
+        for student in given_up:
+            finish(student, submit(student, "alone", bundle))
         bar.close()
     finally:
         client.close()

@@ -290,3 +290,29 @@ def test_a_workers_scratch_courses_are_removed_when_it_closes():
         folder, local_directory = client.submit(_make_scratch_folder, pure=False).result()
         assert Path(folder).parent == Path(local_directory) and Path(folder).is_dir()
     assert not Path(folder).exists() and not Path(local_directory).exists(), f"{folder} is left after the cluster closed"
+
+
+def _dies_for_the_crasher(bundle, submission):
+    """A task that kills its worker process when it grades ``crasher`` and grades everyone else at once."""
+    from grading.cluster import Graded
+
+    if submission.student == CRASHER:
+        os._exit(1)
+    return Graded(submission.student, submission.digest, 0)
+
+
+def test_a_submission_queued_behind_one_that_kills_its_worker_is_still_graded(cohort):
+    """One worker, the crasher first: Dask holds the next task on the same worker and blames it for each death too,
+    until it gives both up. The class command grades what was given up once more, alone: only the crasher is lost."""
+    from grading import cluster
+    from grading.classgrade import prepare
+
+    root, submissions = cohort
+    setup = prepare(LESSON, submissions, root)
+    bundle = cluster.make_bundle(root, setup.coursedir, LESSON, setup.reference, "auto")
+    chosen = {student: cluster.read_submission(submissions / student / LESSON, student) for student in (CRASHER, "solution")}
+    results = {}
+    cluster.run_on_cluster(bundle, chosen, lambda student, graded, problem: results.update({student: (graded, problem)}),
+                           workers=1, progress=False, task=_dies_for_the_crasher)
+    assert results["solution"][0] is not None and results["solution"][1] == "", results
+    assert results[CRASHER][0] is None and "killed its worker" in results[CRASHER][1], results
