@@ -175,18 +175,15 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
 
 
 # -- the browser -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
+def launch_chromium():
+    """Yield Debian's Chromium, headless, driven by Playwright (no ``playwright install``); closed after. Fails the
+    test with what to install when Playwright or Chromium is missing. The browser fixtures of every module use it."""
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("Playwright is not installed. " + INSTALL_HINT, pytrace=False)
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"Chromium not found at {CHROMIUM}. " + INSTALL_HINT, pytrace=False)
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
-    from playwright.sync_api import expect
-
     expect.set_options(timeout=TIMEOUT_MS)  # expect()'s own default is 5 s: too short on a loaded CI machine
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -194,6 +191,13 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")

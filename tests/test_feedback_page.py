@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, TIMEOUT_MS
+from test_browser import TIMEOUT_MS, launch_chromium
 
 import course
 from grading.feedback import latex_to_mathml, trim_traceback
@@ -129,18 +128,7 @@ class FeedbackPage:
 
     @pytest.fixture(scope="class")
     def browser(self):
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            pytest.fail("Playwright is not installed. " + INSTALL_HINT, pytrace=False)
-        if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-            pytest.fail(f"Chromium not found at {CHROMIUM}. " + INSTALL_HINT, pytrace=False)
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
+        yield from launch_chromium()
 
     @pytest.fixture
     def open_page(self, browser):

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_browser import TIMEOUT_MS, launch_chromium
 
 from course import REPO, graded_cells, main_wrong_answers, read, scores, source_notebook
 
@@ -51,12 +52,6 @@ pytestmark = [pytest.mark.xdist_group("hub")]
 
 LESSON = "01_gradient_descent"
 ARTIFACTS = REPO / "test-artifacts" / "hub"
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
-]
-TIMEOUT_MS = 30_000
 SLOW_MS = 180_000  # a user's JupyterLab starting, or nbgrader fetching and submitting, on a loaded 2-core machine
 PREFIX = "hnltest"
 STUDENTS, INSTRUCTORS = f"{PREFIX}-students", f"{PREFIX}-teachers"
@@ -269,19 +264,7 @@ def nbgrader_as(user: str, role: str, hub: Hub, *args: str, **kwargs) -> subproc
 # -- the browser --------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        pytest.fail("Playwright is not installed: pip install -e '.[dev]' (no `playwright install` needed)", pytrace=False)
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set COURSE_CHROMIUM)", pytrace=False)
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from launch_chromium()
 
 
 class Steps:
