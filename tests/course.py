@@ -184,10 +184,13 @@ def graded_cohort(lesson: str, tmp_path_factory) -> dict:
 
     In a throw-away copy of the course: ``nbgrader generate_assignment``; the cohort, made from the released
     student notebook: ``solution`` (every answer from the source notebook), ``blank`` (the student notebook
-    untouched), ``wrong-<answer>`` (every answer right but that wrong answer from ``tests/wrong_answers``) and
-    ``wrong`` (every exercise answered with its main wrong answer at once); ``nbgrader autograde`` and
-    ``generate_feedback``. Returns the course's ``root``, the ``released`` notebook, the autograde ``run``
-    and the gradebook's ``scores``. The round trip and the feedback pages of a lesson share it (one test class).
+    untouched), ``wrong-<exercise>`` (every answer right but that exercise's main wrong answer from
+    ``tests/wrong_answers``) and ``wrong`` (every exercise answered with its main wrong answer at once);
+    ``nbgrader autograde`` and ``generate_feedback``. Every wrong answer, the further ones
+    (``<exercise>--<variant>``) included, is also judged in one run of the solution by the same grader
+    (``tests/variants.py``). Returns the course's ``root``, the ``released`` notebook, the autograde ``run``,
+    the gradebook's ``scores`` and the one-run verdicts (``one_kernel``). The round trip and the feedback pages
+    of a lesson share it (one test class).
     """
     if lesson in _cohorts:
         return _cohorts[lesson]
@@ -197,14 +200,16 @@ def graded_cohort(lesson: str, tmp_path_factory) -> dict:
     student_nb, source_nb = read(released), read(source_notebook(lesson))
     cohort = {"solution": fill_answers(student_nb, source_nb), "blank": student_nb,
               "wrong": fill_answers(student_nb, source_nb, replace=main_wrong_answers(lesson))}
-    for answer, wrong in wrong_answers(lesson).items():
-        cohort[f"wrong-{answer}"] = fill_answers(student_nb, source_nb, replace={wrong["exercise"]: wrong["source"]})
+    for exercise, wrong in main_wrong_answers(lesson).items():
+        cohort[f"wrong-{exercise}"] = fill_answers(student_nb, source_nb, replace={exercise: wrong})
     for student, nb in cohort.items():
         submit(root, lesson, student, nb)
     run = nbgrader(root, "autograde", lesson, "--force", check=False)
     feedback = nbgrader(root, "generate_feedback", lesson, "--force", check=False)
+    import variants
+
     _cohorts[lesson] = {"root": root, "released": released, "run": run, "feedback_run": feedback,
-                        "scores": scores(root, lesson)}
+                        "scores": scores(root, lesson), "one_kernel": variants.judge_wrong_answers(lesson, root)}
     return _cohorts[lesson]
 
 

@@ -8,9 +8,14 @@ from that student notebook, and the scores are read back from the gradebook:
 
 * ``solution``: every answer filled in from the source notebook → every test cell at full marks;
 * ``blank``: the student notebook untouched → 0 everywhere;
-* ``wrong-<exercise>``: every answer right but one, replaced by the plausible wrong answer kept in
+* ``wrong-<exercise>``: every answer right but one, replaced by the exercise's main wrong answer kept in
   ``tests/wrong_answers/<lesson>.toml`` → the test cells listed there score 0, all others full marks;
 * ``wrong``: every exercise answered with its main wrong answer, for the feedback page.
+
+Every wrong answer kept, the further ones (``<exercise>--<variant>``) included, is also judged by the same
+grader in one run of the solution (``tests/variants.py``): it fails its exercise's test cell with a message
+that says what was expected, and the solution put back passes it again. For a main wrong answer both ways
+must agree.
 
 The same class opens the feedback pages of ``solution`` and ``wrong`` in Chromium (the checks of
 ``tests/test_feedback_page.py``): each lesson's cohort is graded once, by one xdist worker.
@@ -150,14 +155,39 @@ class LessonRoundTrip(FeedbackPage):
     def check_wrong_answer(self, answer, tmp_path_factory):
         lesson = self.lesson
         result = graded(lesson, tmp_path_factory)
+        entry = course.wrong_answers(lesson)[answer]
+        must_fail = set(entry["fails"])
+        judged = result["one_kernel"]["verdicts"][answer]
+        assert not judged["wrong"].passed, (
+            f"{lesson}: the wrong {answer} passes {entry['exercise']}'s test cell ({judged['wrong'].message})")
+        assert judged["restored"].passed, (
+            f"{lesson}: after the wrong {answer}, the solution put back fails its test cell: the wrong answer "
+            f"changed something in the kernel the test cell needs ({judged['restored'].message})")
+        message = judged["wrong"].message
+        assert re.search(r"expected .+, (got|found) |hidden test \d+ of \d+ (failed|did not run)", message, re.S), (
+            f"{lesson}: the message for the wrong {answer} says neither what was expected and what came back nor "
+            f"which hidden test failed: {message}")
+        shown = [line for line in course.hidden_test_lines(lesson) if line in message]
+        assert not shown, f"{lesson}: the message for the wrong {answer} shows hidden test lines: {shown}"
+        if "--" in answer:
+            return  # graded as a whole submission only for the exercise's main wrong answer
         got = result["scores"][f"wrong-{answer}"]
         cells = course.graded_cells(lesson)
-        must_fail = set(course.wrong_answers(lesson)[answer]["fails"])
         passed_anyway = {cell: got[cell] for cell in must_fail if got[cell][0] != 0}
         assert not passed_anyway, f"{lesson}: the wrong {answer} still scores in {passed_anyway}"
         collateral = {cell: got[cell] for cell in set(cells.tests) - must_fail if got[cell][0] != cells.tests[cell]}
         assert not collateral, f"{lesson}: the wrong {answer} also cost marks in {collateral}, which do not depend on it"
 
+    def test_the_solution_passes_every_test_cell_after_the_wrong_answers_judged_in_its_run(self, tmp_path_factory):
+        """The one run that judges every wrong answer (``tests/variants.py``) ends as the solution's grading does."""
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        final = result["one_kernel"]["final"]
+        assert sorted(final) == sorted(course.graded_cells(lesson).tests)
+        failed = {cell: verdict.message for cell, verdict in final.items() if not verdict.passed}
+        assert not failed, f"{lesson}: the solution failed, after the wrong answers were judged in its run: {failed}"
+        judged = result["one_kernel"]["verdicts"]
+        assert sorted(judged) == sorted(course.wrong_answers(lesson)), "every wrong answer kept is judged"
 
     def test_feedback_says_what_each_failed_test_expected(self, tmp_path_factory):
         lesson = self.lesson
@@ -165,6 +195,8 @@ class LessonRoundTrip(FeedbackPage):
         root = result["root"]
         assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
         for answer, entry in course.wrong_answers(lesson).items():
+            if "--" in answer:
+                continue  # a further wrong answer's message is checked in check_wrong_answer
             page = root / ".grading" / "feedback" / f"wrong-{answer}" / lesson / f"{lesson}.html"
             assert page.exists(), f"no feedback page for wrong-{answer}"
             text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
