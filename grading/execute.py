@@ -12,8 +12,8 @@
   output, which is what nbgrader scores. Nothing the student's code does in its kernel decides a grade;
 * keeps at most ``max_output_bytes`` of output per cell;
 * when the kernel dies (``os._exit``, a native crash, the memory limit) or stops answering (a loop that
-  swallows the interrupt), gives that cell an error, starts a new kernel, replays the cells that had run
-  cleanly before it, and goes on: a crash costs only what it broke.
+  swallows the interrupt gets ``interrupt_grace`` seconds after it), gives that cell an error, starts a new
+  kernel, replays the cells that had run cleanly before it, and goes on: a crash costs only what it broke.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ class SandboxedExecute(Execute):
 
     iopub_timeout = Integer(20, help="Seconds to wait for a cell's last output after its reply (busy machines "
                             "need more than nbclient's 4).").tag(config=True)
+    interrupt_grace = Integer(5, help="Seconds a cell interrupted at its time limit has to stop; then its kernel is "
+                              "replaced (a loop that swallows KeyboardInterrupt never stops).").tag(config=True)
 
     _warned_unsandboxed = False  # the "unsandboxed" warning is given once per grading process
 
@@ -121,6 +123,7 @@ class SandboxedExecute(Execute):
         self._prelude = plain.KERNEL_ENCODER + "\n" + self._reference.imports + "\n"
         self._modules = module_names(self._reference.imports)
         self._probe_data: list[str] | None = None
+        self._iopub_timeout = self.iopub_timeout
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -177,6 +180,7 @@ class SandboxedExecute(Execute):
         self._output_bytes = 0
         self._output_dropped = False
         self.timeout_func = None
+        self.iopub_timeout = self._iopub_timeout
         if self.student_cell_timeout and self._is_students(cell):
             limit = self.student_cell_timeout
             self.timeout_func = lambda _cell: limit
@@ -252,6 +256,13 @@ class SandboxedExecute(Execute):
             outputs.append(_error("CheckFailed", verdict.message))
         cell.outputs = outputs
         return cell
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict | None:
+        """Interrupt the cell at its time limit; it then has ``interrupt_grace`` seconds, not ``iopub_timeout``,
+        to stop and send its last output before the kernel is replaced (see ``_execute``)."""
+        reply = await super()._async_handle_timeout(timeout, cell)
+        self.iopub_timeout = min(self._iopub_timeout, self.interrupt_grace)
+        return reply
 
     def _cells_before(self, cell_index: int) -> list[NotebookNode]:
         cells = getattr(self, "nb", None).cells if getattr(self, "nb", None) is not None else []
