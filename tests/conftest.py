@@ -23,7 +23,7 @@ os.environ.setdefault("COURSE_REFERENCE_CACHE", str(Path(__file__).resolve().par
 # other worker has nothing left to do.
 LONG_SCOPES = ("tests/test_hub.py", "tests/test_grading.py", "tests/test_adversarial.py", "tests/test_cluster.py",
                "tests/test_instructor_path.py", "tests/test_gradebook.py", "solutions/", "tests/test_browser.py",
-               "tests/test_sandbox.py")
+               "tests/test_sandbox.py", "tests/test_variants.py")
 
 
 def _scope(nodeid: str) -> str:

@@ -34,7 +34,7 @@ from traitlets.config.loader import PyFileConfigLoader
 import course
 from grading.execute import SandboxedExecute
 
-__all__ = ["OneKernelExecute", "Verdict", "judge_wrong_answers"]
+__all__ = ["OneKernelExecute", "Verdict", "judge", "judge_wrong_answers"]
 
 
 @dataclass(frozen=True)
@@ -120,14 +120,30 @@ def _environment(**values: str | None):
 
 
 def judge_wrong_answers(lesson: str, root: Path) -> dict:
-    """Judge every wrong answer of ``lesson`` in one run of its solution, in the course ``root`` where the
-    lesson was released (``nbgrader generate_assignment``); once per test process.
+    """Judge every wrong answer kept for ``lesson`` (``tests/wrong_answers``) once per test process: see :func:`judge`."""
+    if lesson not in _judged:
+        wrong: dict[str, dict[str, str]] = {}
+        for key, entry in course.wrong_answers(lesson).items():
+            wrong.setdefault(entry["exercise"], {})[key] = entry["source"].strip("\n")
+        _judged[lesson] = judge(lesson, root, wrong)
+    return _judged[lesson]
 
-    Returns ``{"verdicts": {key: {"wrong": Verdict, "restored": Verdict}}, "final": {test grade_id: Verdict}}``:
-    ``final`` holds the verdicts of the run itself (the solution), after every wrong answer was judged.
+
+def judge(lesson: str, root: Path, wrong: dict[str, dict[str, str]]) -> dict:
+    """Judge wrong answers of ``lesson`` in one run of its solution, in the course ``root`` where the lesson was
+    released (``nbgrader generate_assignment``).
+
+    Parameters
+    ----------
+    wrong : dict
+        ``{exercise grade_id: {key: source}}``: the wrong answers to put in place of each exercise's answer.
+
+    Returns
+    -------
+    dict
+        ``{"verdicts": {key: {"wrong": Verdict, "restored": Verdict}}, "final": {test grade_id: Verdict}}``;
+        ``final`` holds the verdicts of the run itself (the solution), after every wrong answer was judged.
     """
-    if lesson in _judged:
-        return _judged[lesson]
     released = course.read(root / "notebooks" / lesson / f"{lesson}.ipynb")
     source = course.read(course.source_notebook(lesson))
     nb = course.fill_answers(released, source)
@@ -137,9 +153,6 @@ def judge_wrong_answers(lesson: str, root: Path) -> dict:
         grade_id = course.nbgrader_meta(cell).get("grade_id")
         if grade_id in tests:
             cell.source = by_id[grade_id]
-    wrong: dict[str, dict[str, str]] = {}
-    for key, entry in course.wrong_answers(lesson).items():
-        wrong.setdefault(entry["exercise"], {})[key] = entry["source"].strip("\n")
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     executor = OneKernelExecute(config=config, wrong_answers=wrong)
@@ -150,5 +163,4 @@ def judge_wrong_answers(lesson: str, root: Path) -> dict:
         ran, _ = executor.preprocess(nb, resources)
     final = {course.nbgrader_meta(c)["grade_id"]: verdict_of(c) for c in ran.cells
              if course.nbgrader_meta(c).get("grade_id") in tests}
-    _judged[lesson] = {"verdicts": executor.verdicts, "final": final}
-    return _judged[lesson]
+    return {"verdicts": executor.verdicts, "final": final}
