@@ -419,9 +419,12 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     snoop_at = next(i for i, c in enumerate(edited.cells) if course.nbgrader_meta(c).get("grade_id") == e[2])
     edited.cells.insert(snoop_at, nbformat.v4.new_code_cell(SNOOP))
     # the answers here are wrong but defined: exactly the wrong answers' own failures
+    # an extra notebook beside the lesson's: reported by name, not graded; the lesson's notebook is graded as usual
     subs.append(Submission("tests-edited-and-snooping", edited, lost=set(wrong[e[0]]["fails"]) | set(wrong[e[1]]["fails"]),
+                           extra={"scratch.ipynb": json.dumps(nbformat.v4.new_notebook())},
                            kinds=["test cell edited", "test cell deleted", "reads solutions and hidden tests",
-                                  "writes the gradebook and another student's files", "reaches the network"]))
+                                  "writes the gradebook and another student's files", "reaches the network",
+                                  "extra notebook"]))
 
     # forging: every kernel-level and boundary attack at once, over wrong answers (half the exercises each);
     # they must lose exactly what their wrong answers lose
@@ -436,8 +439,6 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     solution = course.fill_answers(student_nb, source_nb)
     subs.append(Submission("corrupt", None, raw='{"cells": [ this is not json', graded=False, kinds=["corrupt notebook"]))
     subs.append(Submission("missing", None, graded=False, kinds=["missing notebook"]))
-    subs.append(Submission("extra-notebook", solution, extra={"scratch.ipynb": json.dumps(nbformat.v4.new_notebook())},
-                           kinds=["extra notebook"]))
     subs.append(Submission("wrong-name", None, filename="my_homework.ipynb", extra={"my_homework.ipynb": nbformat.writes(solution)},
                            graded=False, kinds=["notebook under the wrong name"]))
     return subs

@@ -15,6 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The tests grade each lesson in several throw-away courses made from the same solutions/: its reference
 # records (keyed by the solution notebook's hash, built under a lock) are recorded once and shared.
 os.environ.setdefault("COURSE_REFERENCE_CACHE", str(Path(__file__).resolve().parents[1] / ".grading" / "test-reference"))
+# The suite runs several graded kernels at once on few cores (xdist workers, the class command's own workers):
+# one BLAS/OpenMP thread per process, or PyTorch's threads spin against each other (a lesson-8 run took 41 s
+# instead of 35 s, three at once on two cores). The kernels inherit it (grading.sandbox keeps these variables).
+for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 
 
 # xdist (``--dist loadscope --no-loadscope-reorder``) hands each worker a whole scope (a class, or a module without

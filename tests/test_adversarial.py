@@ -1,7 +1,7 @@
 """The adversarial cohort (tests/cohort.py), graded for every lesson with the class-grading command.
 
-For each lesson, in a throw-away course: a correct submission is graded first; then the whole hostile
-cohort is graded in parallel from a separate collection folder. Every submission is graded or reported
+For each lesson, in a throw-away course: a correct submission is graded first (without Dask); then the whole
+hostile cohort is graded in parallel on Dask from a separate collection folder. Every submission is graded or reported
 by name, each attack costs exactly what the README's table says, nothing of the course is visible to
 the graded code, and the grades already in the gradebook are untouched.
 """
@@ -32,7 +32,7 @@ def run_cohort(lesson: str, tmp_path_factory) -> dict:
     source_nb = course.read(course.source_notebook(lesson))
 
     course.submit(root, lesson, "honest", course.fill_answers(student_nb, source_nb))
-    before = grade_class(lesson, jobs=1, course=root, extra_args=LIMITS, progress=False)
+    before = grade_class(lesson, jobs=1, course=root, extra_args=LIMITS, progress=False, dask=False)  # --without-dask
     honest_before = course.scores(root, lesson)["honest"]
 
     collection = root / "collected"
@@ -64,7 +64,7 @@ class AdversarialCohort:
         assert any("corrupt notebook" in p for p in result["reports"]["corrupt"].files)
         assert any("missing notebook" in p for p in result["reports"]["missing"].files)
         assert any("my_homework.ipynb" in p for p in result["reports"]["wrong-name"].files)
-        assert any("extra notebook scratch.ipynb" in p for p in result["reports"]["extra-notebook"].files)
+        assert any("extra notebook scratch.ipynb" in p for p in result["reports"]["tests-edited-and-snooping"].files)
         summary = (result["root"] / ".grading" / "reports" / self.lesson / "summary.csv").read_text()
         assert all(student in summary for student in result["submissions"])
 
