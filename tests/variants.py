@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import copy
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 from nbclient.util import run_sync
 from nbformat import NotebookNode
@@ -83,8 +83,9 @@ class OneKernelExecute(SandboxedExecute):
         grade_id = course.nbgrader_meta(cell).get("grade_id", "")
         exercise = grade_id.removeprefix("test_")
         if self._is_test(cell) and exercise in self.wrong_answers:
-            answer = self.nb.cells[self._index_of(exercise)]
-            start, solution = self._index_of(exercise), answer.source
+            start = self._index_of(exercise)
+            answer = self.nb.cells[start]
+            solution = answer.source
             for key, source in self.wrong_answers[exercise].items():
                 answer.source = source  # the check of loops reads the answer from the notebook, as in grading
                 try:
@@ -98,25 +99,6 @@ class OneKernelExecute(SandboxedExecute):
 
 
 _judged: dict[str, dict] = {}
-
-
-@contextmanager
-def _environment(**values: str | None):
-    """Set (or, for None, remove) environment variables for the duration of the block."""
-    previous = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def judge_wrong_answers(lesson: str, root: Path) -> dict:
@@ -159,7 +141,8 @@ def judge(lesson: str, root: Path, wrong: dict[str, dict[str, str]]) -> dict:
     folder = root / ".grading" / "one-kernel" / lesson
     folder.mkdir(parents=True, exist_ok=True)
     resources = {"nbgrader": {"assignment": lesson, "notebook": lesson}, "metadata": {"path": str(folder)}}
-    with _environment(PYTHONHASHSEED="0", NBGRADER_EXECUTION="autograde", MPLBACKEND=None):  # as `nbgrader autograde`
+    with mock.patch.dict(os.environ, {"PYTHONHASHSEED": "0", "NBGRADER_EXECUTION": "autograde"}):  # as `nbgrader autograde`
+        os.environ.pop("MPLBACKEND", None)  # put back on leaving the block
         ran, _ = executor.preprocess(nb, resources)
     final = {course.nbgrader_meta(c)["grade_id"]: verdict_of(c) for c in ran.cells
              if course.nbgrader_meta(c).get("grade_id") in tests}
