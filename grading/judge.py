@@ -96,7 +96,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         checks.check_close(what, _as_checkable(sent), args["expected"], rtol=args.get("rtol", 1e-6),
                            atol=args.get("atol", 1e-9), hint=args.get("hint", ""))
     elif kind == "check_shape":
-        checks.check_shape(what, _as_checkable(sent), tuple(args["shape"]))
+        checks.check_shape(what, _as_checkable(sent), tuple(args["shape"]), hint=args.get("hint", ""))
     elif kind == "check_accuracy":
         checks.check_accuracy(what, _as_checkable(sent), args["expected"], at_least=args["at_least"], hint=args.get("hint", ""))
     elif kind == "check_finite":

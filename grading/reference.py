@@ -31,7 +31,7 @@ from .plain import KERNEL_ENCODER, MIME, decode
 __all__ = ["Reference", "ReferenceError", "load_reference", "lesson_imports", "graded_test_cells", "source_hash"]
 
 #: Changes whenever what a record holds changes: older files are rebuilt.
-FORMAT = 3
+FORMAT = 4
 
 _RECORDER = r'''
 def __course_record_setup__():

@@ -64,7 +64,17 @@ def to_float_array(what: str, value: Any) -> np.ndarray:
         raise CheckFailed(f"{what}: expected numbers, got {_show(value)}") from None
 
 
-def check_shape(what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    # the likely mistake behind a shape that differs from the expected one in a recognisable way, or ""
+    if [d for d in got if d != 1] == [d for d in expected if d != 1]:
+        return ("the right entries with a dimension of length 1 more or fewer: look for keepdims=True, "
+                "reshape(-1, 1) or [:, None], or an (n, 1) column where (n,) is expected, or the reverse")
+    if len(got) >= 2 and got == expected[::-1]:
+        return "the dimensions in reverse order: a transposed matrix (.T), or the factors of a product swapped"
+    return ""
+
+
+def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = "") -> np.ndarray:
     """Fail unless ``value`` is an array (or number) of exactly ``shape``; return it as floats.
 
     Parameters
@@ -75,6 +85,8 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
         The value the student's code produced.
     shape : tuple of int
         The expected shape, e.g. ``(n, 2)`` or ``()`` for a single number.
+    hint : str
+        Added to the message, after what the two shapes suggest (a dimension of length 1, a transpose).
 
     Returns
     -------
@@ -88,7 +100,9 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     """
     array = to_float_array(what, value)
     if array.shape != tuple(shape):
-        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}")
+        hints = "; ".join(h for h in (_shape_hint(array.shape, tuple(shape)), hint) if h)
+        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}"
+                          + (f". Hint: {hints}" if hints else ""))
     return array
 
 
@@ -117,7 +131,7 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
         the worst mismatch.
     """
     expected_arr = np.array(expected, dtype=float)
-    actual_arr = check_shape(what, actual, expected_arr.shape)
+    actual_arr = check_shape(what, actual, expected_arr.shape, hint=hint)
     bad = ~(np.abs(actual_arr - expected_arr) <= atol + rtol * np.abs(expected_arr))
     if bad.any():
         gap = np.where(bad, np.abs(actual_arr - expected_arr), -1.0)
@@ -248,7 +262,7 @@ def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hi
         If the shapes differ or the share right is below ``at_least``.
     """
     labels = np.asarray(expected)
-    predicted = check_shape(what, actual, labels.shape)
+    predicted = check_shape(what, actual, labels.shape, hint=hint)
     right = int(np.sum(predicted == labels))
     share = right / max(labels.size, 1)
     if not share >= at_least:

@@ -24,6 +24,28 @@ def test_check_close_says_what_was_expected_and_what_came_back():
         check_close("mse()", 4.0, 5.0)
 
 
+@pytest.mark.parametrize(("got", "expected", "says"), [
+    ((2, 1), (2,), "a dimension of length 1 more or fewer"),
+    ((3,), (1, 3), "a dimension of length 1 more or fewer"),
+    ((3, 2), (2, 3), "the dimensions in reverse order"),
+])
+def test_a_wrong_shape_is_explained_when_the_shapes_say_how(got, expected, says):
+    with pytest.raises(CheckFailed) as failure:
+        check_close("db", np.zeros(got), np.zeros(expected), hint="sum over the examples")
+    message = str(failure.value)
+    assert message.startswith(f"db: expected shape {expected}, got shape {got}. Hint: ")
+    assert says in message and message.endswith("; sum over the examples")
+
+
+def test_a_wrong_shape_without_a_pattern_gets_only_the_exercise_hint():
+    with pytest.raises(CheckFailed) as failure:
+        check_close("db", np.zeros(4), np.zeros(3), hint="one per unit")
+    assert str(failure.value) == "db: expected shape (3,), got shape (4,). Hint: one per unit"
+    with pytest.raises(CheckFailed) as failure:
+        check_shape("db", np.zeros(4), (3,))
+    assert str(failure.value) == "db: expected shape (3,), got shape (4,)"
+
+
 def test_check_close_rejects_wrong_shapes_nan_and_impostors():
     with pytest.raises(CheckFailed, match=r"expected shape \(2,\), got shape \(2, 1\)"):
         check_close("x", np.zeros((2, 1)), [0.0, 0.0])
