@@ -119,6 +119,7 @@ def plot_decision_boundary(
     ylabel: str = "$x_2$",
     title: str = "Decision boundary",
     colorbar: bool = False,
+    value_label: str = "score",
 ) -> Axes:
     """Shade what ``predict`` says over the plane, draw where it crosses ``threshold``, and scatter the data.
 
@@ -146,7 +147,9 @@ def plot_decision_boundary(
     xlabel, ylabel, title : str
         Axis labels and title.
     colorbar : bool
-        Add a colour bar of the scores, labelled "score".
+        Add a colour bar of the scores, labelled ``value_label``.
+    value_label : str
+        What ``predict`` returns, as the legend and the colour bar name it, e.g. ``"probability of class 1"``.
 
     Returns
     -------
@@ -191,9 +194,9 @@ def plot_decision_boundary(
             chosen = y_arr == label
             ax.scatter(X_arr[chosen, 0], X_arr[chosen, 1], s=22, c=colour, marker=marker, edgecolors="black",
                        linewidths=0.6, label=f"class {label}", zorder=3)
-        ax.plot([], [], color="black", lw=2.0, label=f"boundary (score = {threshold:g})")
+        ax.plot([], [], color="black", lw=2.0, label=f"boundary ({value_label} = {threshold:g})")
         if colorbar:
-            ax.figure.colorbar(shading, ax=ax, label="score")
+            ax.figure.colorbar(shading, ax=ax, label=value_label)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xlim=(x_min, x_max), ylim=(y_min, y_max))
         ax.grid(False)
         ax.legend(loc="best", fontsize=8, framealpha=0.8, frameon=True)

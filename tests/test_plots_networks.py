@@ -101,6 +101,10 @@ def test_plot_decision_boundary_accepts_column_scores_and_existing_axes():
     image = ax.get_images()[0]
     assert image.get_array().min() == -1.0 and image.get_array().max() == 1.0  # clipped to value_range
     assert ax.get_legend().get_texts()[-1].get_text() == "boundary (score = 0)"
+    probability = plot_decision_boundary(lambda p: 1 / (1 + np.exp(-p.sum(axis=1))), X, y, resolution=20, colorbar=True,
+                                         value_label="probability of class 1")
+    assert probability.get_legend().get_texts()[-1].get_text() == "boundary (probability of class 1 = 0.5)"
+    assert probability.figure.get_axes()[-1].get_ylabel() == "probability of class 1"
 
 
 def test_plot_decision_boundary_errors():
