@@ -137,6 +137,10 @@ def problems_in_graded(folder: Path) -> list[str]:
             notebook = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        answers = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"
+                   and c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        if answers and all("raise NotImplementedError()" in "".join(c.get("source", "")) for c in answers):
+            found.append(f"{path.name}: no answer written (every exercise as released)")
         for index, cell in enumerate(notebook.get("cells", [])):
             for output in cell.get("outputs", []):
                 text = output.get("ename", "") + " " + output.get("evalue", "") + " " + "".join(output.get("text", ""))
@@ -201,7 +205,9 @@ def prepare(lesson: str, submissions: Path | None = None, course: Path | None = 
     release = Path(coursedir.root) / coursedir.release_directory / lesson
     expected = sorted(p.name for p in release.glob("*.ipynb"))
     if not expected:
-        raise FileNotFoundError(f"{release} holds no notebooks: run `nbgrader generate_assignment {lesson}` first")
+        from .collect import no_release
+
+        raise FileNotFoundError(no_release(coursedir, lesson))
 
     # The reference records are built once here, not by the first workers at the same time
     reference = None
@@ -210,7 +216,8 @@ def prepare(lesson: str, submissions: Path | None = None, course: Path | None = 
         from .reference import load_reference
 
         folder = Path(execute.get("reference_directory") or Path(coursedir.root) / ".grading" / "reference")
-        load_reference(Path(execute.source_directory) / lesson / f"{expected[0]}", folder)
+        load_reference(Path(execute.source_directory) / lesson / f"{expected[0]}", folder,
+                       announce=lambda message: print(message, file=sys.stderr))
         reference = folder / f"{lesson}.json"
 
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
@@ -360,6 +367,9 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
             reports[s].problems.append("nothing to grade: no readable notebook under the lesson's name; nothing recorded")
         else:
             to_grade.append(s)
+    if progress and len(to_grade) < len(students):
+        print(f"{len(students)} students: {len(to_grade)} with a notebook to grade, {len(students) - len(to_grade)} without "
+              f"(named in the table at the end)", file=sys.stderr)
     finished = {s: finished_manual_grades(coursedir.db_url, lesson, s) for s in to_grade}
     answers = {s: manual_answers(autograded / s / lesson) for s in to_grade}
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -422,7 +432,9 @@ def summary_table(reports: list[StudentReport]) -> str:
     rows = [f"{'student':24} {'status':11} {'score':>12}  problems"]
     for r in reports:
         score = "-" if r.score is None else f"{r.score:g}/{r.max_score:g}"
-        rows.append(f"{r.student:24} {r.status:11} {score:>12}  {'; '.join(r.files + r.problems)[:160]}")
+        problems = "; ".join(r.files + r.problems)
+        shown = problems if len(problems) <= 160 else problems[:159].rstrip() + "…"
+        rows.append(f"{r.student:24} {r.status:11} {score:>12}  {shown}")
     return "\n".join(rows)
 
 
@@ -443,13 +455,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         reports = grade_class(args.lesson, args.submissions, args.jobs, args.course, extra_args=extra,
                               dask=not args.without_dask, scheduler=args.scheduler, regrade=args.regrade)
-    except RuntimeError as error:  # the sandbox is required and missing: nobody is graded
+    except (RuntimeError, FileNotFoundError) as error:  # the sandbox required and missing, or no such lesson or folder
         print(f"python -m grading: {error}", file=sys.stderr)
         return 1
     print(summary_table(reports))
-    from .similarity import class_report  # similar answers in the class: similarity.html and .csv beside the reports
+    from .similarity import _course_folders, class_report  # similar answers: similarity.html and .csv beside the reports
+
+    if reports:
+        print(f"reports (per student a .txt and nbgrader's .log; summary.csv, summary.png): "
+              f"{_course_folders(args.course or Path.cwd())['reports'] / args.lesson}")
 
     class_report(args.lesson, args.course or Path.cwd())
+    ungraded = [r.student for r in reports if not r.graded]
+    if ungraded:
+        print(f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)}): nothing is recorded for them "
+              f"and the export shows 0. Remove the cause the table gives; for a notebook that cannot be read, ask for it "
+              f"again, collect the new file alone (python -m grading collect {args.lesson} THEIR_DOWNLOAD.zip) and run "
+              f"this command again: it grades only what is missing.")
     unsandboxed = [r.student for r in reports if r.unsandboxed]
     if unsandboxed:
         print(f"{'!' * 78}\n!! {len(unsandboxed)} of {len(reports)} submissions were graded WITHOUT A SANDBOX: they ran as you, "

@@ -12,6 +12,7 @@ names it expects, when no notebook was collected.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import shutil
@@ -41,10 +42,29 @@ class Collected:
     students: dict[str, list[str]] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
     renamed: dict[str, list[str]] = field(default_factory=dict)  # students' notebooks under another name than the lesson's
+    late: set[str] = field(default_factory=set)  # students whose file the LMS named late (Canvas's late_)
 
     @property
     def notebooks(self) -> int:
         return sum(map(len, self.students.values()))
+
+
+#: a Canvas file name with its late_ mark, before or after the login
+LATE = re.compile(r"(?i)(?:late_[^_]+_\d+_\d+_|[^_]+_late_\d+_\d+_)")
+
+
+def no_release(coursedir, lesson: str) -> str:
+    """Why ``lesson`` has no released notebook: a name that is no lesson (with the lessons, and the nearest one), or
+    a lesson not released yet (with the command that releases it)."""
+    root = Path(coursedir.root)
+    sources = root / coursedir.source_directory
+    lessons = sorted(p.name for p in sources.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if sources.is_dir() else []
+    if lesson not in lessons:
+        near = difflib.get_close_matches(lesson, lessons, n=1)
+        return (f"no lesson named {lesson!r}" + (f": did you mean {near[0]}?" if near else ".")
+                + f" The lessons (folders of {sources}): {', '.join(lessons) or 'none'}")
+    release = root / coursedir.release_directory / lesson
+    return f"{release} holds no notebooks: release the lesson first with `nbgrader generate_assignment {lesson} --force`"
 
 
 def _course(course: Path | None):
@@ -67,7 +87,7 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
     release = Path(coursedir.root) / coursedir.release_directory / lesson
     expected = sorted(p.name for p in release.glob("*.ipynb"))
     if not expected:
-        raise CollectError(f"{release} holds no notebooks: run `nbgrader generate_assignment {lesson}` first")
+        raise CollectError(no_release(coursedir, lesson))
     names = "\n".join(f"  {name.format(notebook=expected[0])}" for name in EXPECTED_NAMES)
     if downloads:
         missing = [str(p) for p in downloads if not Path(p).is_file()]
@@ -101,6 +121,8 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
             continue
         student, name = match.group("student_id"), Path(match.group("file_id")).name
         collected.students.setdefault(student, []).append(name)
+        if LATE.match(path.name):
+            collected.late.add(student)
         if name not in expected:
             collected.renamed.setdefault(student, []).append(name)
     if not collected.notebooks:
@@ -124,8 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"collected {collected.notebooks} notebook(s) of {len(collected.students)} student(s) into the submitted folder")
     for student, names in sorted(collected.students.items()):
-        note = "  (not the lesson's notebook name: see the class command's report)" if student in collected.renamed else ""
-        print(f"  {student}: {', '.join(names)}{note}")
+        notes = ["late, as the LMS marked it"] * (student in collected.late)
+        notes += ["not the lesson's notebook name: see the class command's report"] * (student in collected.renamed)
+        print(f"  {student}: {', '.join(names)}" + "".join(f"  ({note})" for note in notes))
+    if collected.late:
+        print(f"{len(collected.late)} marked late by the LMS: the course records no lateness and applies no penalty; "
+              "the LMS keeps the submission times")
     if collected.unmatched:
         print(f"not collected ({len(collected.unmatched)}, no student id in the name): {', '.join(collected.unmatched)}")
     return 0

@@ -291,7 +291,15 @@ class FeedbackSummary(NbGraderPreprocessor):
                         "state": state, "comment": comment}
                 written.append(info)
             elif utils.is_solution(cell):
-                title = last_heading if last_heading and grade_id in last_heading else grade_id
+                # the heading above it if it names this answer; an exercise's heading that names its functions
+                # otherwise (with the answer's id, which the gradebook uses), unless another answer took it
+                if last_heading and grade_id in last_heading:
+                    title = last_heading
+                elif last_heading and last_heading.startswith("Exercise") and not any(
+                        t.startswith(last_heading) for t in titles.values()):
+                    title = f"{last_heading} ({grade_id})"
+                else:
+                    title = grade_id
                 titles[grade_id] = title
                 info = {"kind": "answer", "name": grade_id, "title": title, "anchor": grade_id, "comment": comment}
                 if comment:

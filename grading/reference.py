@@ -113,8 +113,9 @@ def module_names(imports: str) -> set[str]:
     return names
 
 
-def load_reference(solution: Path, directory: Path, timeout: int = 600) -> Reference:
-    """The records of the lesson whose reference notebook is ``solution``, built when missing or stale.
+def load_reference(solution: Path, directory: Path, timeout: int = 600, announce=None) -> Reference:
+    """The records of the lesson whose reference notebook is ``solution``, built when missing or stale
+    (``announce(message)``, when given, is called first: building takes a minute or so).
 
     Raises
     ------
@@ -139,6 +140,9 @@ def load_reference(solution: Path, directory: Path, timeout: int = 600) -> Refer
                 return _loaded(lesson, stored)
         except (OSError, ValueError):
             pass
+        if announce is not None:
+            announce(f"recording what the tests of {lesson} expect: the solution runs once (a minute or so; kept in "
+                     f"{directory} for the next runs)")
         stored = {"format": FORMAT, "solution_sha256": digest, **_record(lesson, solution, nb, timeout)}
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(stored))
@@ -173,8 +177,10 @@ def _record(lesson: str, solution: Path, nb, timeout: int) -> dict:
         for item in solution.parent.iterdir():  # files the lesson ships beside its notebook
             if item.is_file() and item.suffix != ".ipynb":
                 shutil.copy2(item, workdir / item.name)
+        # the trusted solution's own kernel: its warning about an unencrypted local connection is only noise here
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-                                resources={"metadata": {"path": str(workdir)}})
+                                resources={"metadata": {"path": str(workdir)}},
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
         try:
             client.execute()
         except CellExecutionError as error:

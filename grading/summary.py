@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # written to a file by a command-line tool: never a windo
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = ["ClassResults", "class_results", "summary_figure", "write_summary_plot"]
 
@@ -67,6 +68,7 @@ def summary_figure(results: ClassResults) -> Figure:
     left.hist(results.totals, bins=bins, color="#0072B2", edgecolor="white")
     left.set(title=f"{results.lesson}: code scores of {n} students", xlabel=f"code score (points, out of {total:g})",
              ylabel="students")
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))  # students are counted in whole numbers
     share = results.failed_share()
     names = [cell.removeprefix("test_") for cell in share]
     values = [100 * v for v in share.values()]

@@ -217,7 +217,8 @@ def test_the_summary_table_has_a_row_per_student(tmp_path):
 
 def test_the_summary_table_cuts_long_problem_lists():
     line = summary_table([StudentReport("dave", problems=["p" * 500])]).splitlines()[1]
-    assert line.endswith("p" * 160) and "p" * 161 not in line
+    assert line.endswith("p" * 159 + "…") and "p" * 160 not in line, "a cut list ends with an ellipsis"
+    assert summary_table([StudentReport("dave", problems=["p" * 160])]).splitlines()[1].endswith(" " + "p" * 160)
 
 
 # ---- the command line -------------------------------------------------------------------------------------
@@ -232,7 +233,10 @@ def test_main_prints_the_table_and_exits_non_zero_unless_everyone_was_graded(mon
     monkeypatch.setattr(classgrade, "grade_class", fake_grade_class)
     assert classgrade.main([LESSON, "-j", "3", "--submissions", "/x/collected", "--ExecutePreprocessor.timeout=5"]) == code
     assert calls == [(LESSON, Path("/x/collected"), 3, None, ["--ExecutePreprocessor.timeout=5"], True, None, False)]
-    assert capsys.readouterr().out == summary_table(reports) + "\n"
+    out = capsys.readouterr().out
+    assert out.startswith(summary_table(reports) + "\nreports (per student a .txt and nbgrader's .log; summary.csv, summary.png): ")
+    ungraded = [r.student for r in reports if not r.graded]
+    assert (f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)})" in out) == bool(ungraded)
     calls.clear()
     classgrade.main([LESSON, "--scheduler", "tcp://10.0.0.1:8786", "--regrade"])
     classgrade.main([LESSON, "--without-dask"])
@@ -338,8 +342,15 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
 
 
 def test_grade_class_needs_a_released_lesson(course, collected):
-    with pytest.raises(FileNotFoundError, match=r"holds no notebooks: run `nbgrader generate_assignment other` first"):
+    with pytest.raises(FileNotFoundError, match=r"^no lesson named 'other'\. The lessons \(folders of .*\): none$"):
         classgrade.grade_class("other", submissions=collected, course=course, progress=False, dask=False)
+    (course / "source" / "02_other").mkdir(parents=True)   # a lesson written, not released
+    (course / "source" / "02_other" / "02_other.ipynb").write_text("{}")
+    with pytest.raises(FileNotFoundError, match=r"^no lesson named '02_othr': did you mean 02_other\? The lessons .*: 02_other$"):
+        classgrade.grade_class("02_othr", submissions=collected, course=course, progress=False, dask=False)
+    with pytest.raises(FileNotFoundError, match=r"holds no notebooks: release the lesson first with "
+                                                r"`nbgrader generate_assignment 02_other --force`"):
+        classgrade.grade_class("02_other", submissions=collected, course=course, progress=False, dask=False)
 
 
 def test_grade_class_needs_the_submissions_folder(course, tmp_path):

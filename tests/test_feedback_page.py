@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 from test_browser import TIMEOUT_MS, launch_chromium
 
@@ -281,3 +282,25 @@ def test_latex_becomes_mathml_and_a_formula_it_cannot_read_stays_readable():
     assert "<mtable" in latex_to_mathml(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", "block")
     fallback = latex_to_mathml(r"\frac{1}{")
     assert "$" not in fallback and "frac" in fallback
+
+
+def test_every_answer_is_titled_by_its_exercises_heading():
+    from grading.feedback import META, FeedbackSummary
+
+    def graded(source: str, grade_id: str, solution: bool) -> nbformat.NotebookNode:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "solution": solution, "grade": not solution,
+                                     "locked": not solution, "points": 0 if solution else 1, "schema_version": 3}
+        return cell
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("### Exercise 1 · `predict` (1 point)"), graded("", "predict", True),
+        graded("", "test_predict", False),
+        nbformat.v4.new_markdown_cell("### Exercise 2 · `bce_gradient` and `train_logistic` (3 points)"),
+        graded("", "logistic_regression", True), graded("", "helper", True), graded("", "test_logistic_regression", False),
+    ])
+    FeedbackSummary().preprocess(nb, {})
+    titles = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata[META]["title"] for cell in nb.cells if META in cell.metadata}
+    assert titles["test_predict"] == "Exercise 1 · predict"
+    assert titles["test_logistic_regression"] == "Exercise 2 · bce_gradient and train_logistic (logistic_regression)"
+    assert titles["helper"] == "helper"   # a second answer under the same heading keeps its own name

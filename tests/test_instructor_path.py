@@ -12,7 +12,12 @@ One small class is graded once (module fixture), and everything the README promi
 * nothing the commands write shows in ``git status``; feedback folders hold only the page;
 * autograde's log holds no "checksum ... has changed!" for an untouched notebook or the solution, and one for
   a test cell the student edited;
-* the roster's names and e-mails reach the export, which lists only the lesson named.
+* the roster's names and e-mails reach the export, which lists only the lesson named;
+* files the LMS marked late are listed as late; an untouched notebook is reported as "no answer written";
+* a notebook cut short, collected alone later, is named NOT GRADED with what to do, and the others are kept;
+* a misspelt lesson gets the right name and the lessons, without a traceback, from both commands;
+* the class command and the grading logs carry no library noise, and say when the reference records are built;
+* the README's feedback step, run again after manual grading, shows the grade on the page.
 """
 
 from __future__ import annotations
@@ -110,6 +115,7 @@ def trial(tmp_path_factory) -> dict:
     scripts = str(Path(sys.executable).parent)
     env = {**os.environ, "HOME": str(home), "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}", "PYTHONHASHSEED": "0"}
     env.pop("MPLBACKEND", None)
+    env.pop("COURSE_REFERENCE_CACHE", None)  # as an instructor starts: the reference records are built in the course
     result: dict = {"root": root, "env": env}
     submitted = root / ".grading" / "submitted"
 
@@ -128,6 +134,20 @@ def trial(tmp_path_factory) -> dict:
         result["summary"] = {row["student"]: row for row in csv.DictReader(f)}
     result["status"] = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
                                       capture_output=True, text=True, check=True).stdout
+    archive = root / ".grading" / "downloaded" / LESSON / "archive"
+    result["submitted_students"] = sorted(p.name for p in submitted.iterdir())
+    result["logs"] = {p.name: p.read_text() for p in (root / ".grading" / "reports" / LESSON).glob("*.log")}
+    result["archive"] = sorted(p.name for p in archive.iterdir())
+
+    # a late download holding only frank's notebook, cut short: collected alone, named, nothing recorded for him
+    with zipfile.ZipFile(base / "frank.zip", "w") as z:
+        z.writestr(f"frank_1006_5006_{NOTEBOOK}", notebooks["alice"][: len(notebooks["alice"]) // 2])
+    result["frank_collect"] = run(root, f"python -m grading collect {LESSON} {base / 'frank.zip'}", env)
+    result["frank_submitted"] = sorted(p.name for p in submitted.iterdir())
+    result["frank_grade"] = run(root, f"python -m grading {LESSON}", env)
+    # a lesson's name misspelt, in both commands
+    typo = LESSON[:-2] + LESSON[-1]
+    result["typo"] = typo, run(root, f"python -m grading {typo}", env), run(root, f"python -m grading collect {typo}", env)
 
     # a written answer graded by hand, then the class command again (alice only) where no sandbox can run
     from nbgrader.api import Gradebook
@@ -153,6 +173,11 @@ def trial(tmp_path_factory) -> dict:
     with Gradebook(db) as gb:
         grade = gb.find_grade(written, LESSON, LESSON, "alice")
         result["manual_after"] = (grade.manual_score, grade.needs_manual_grade)
+    # the README's feedback step again, after the manual grade
+    feedback_step = next(line for line in STEPS if line.startswith("nbgrader generate_feedback"))
+    result["feedback_again"] = run(root, feedback_step, env)
+    result["alice_page"] = (root / ".grading" / "feedback" / "alice" / LESSON / f"{LESSON}.html").read_text()
+    result["written_points"] = course.graded_cells(LESSON).written[written]
     return result
 
 
@@ -171,11 +196,14 @@ def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
     done = step(trial, "python -m grading collect")
     assert "collected 4 notebook(s) of 4 student(s)" in done.stdout, done.stdout
     submitted = trial["root"] / ".grading" / "submitted"
-    assert sorted(p.name for p in submitted.iterdir()) == ["alice", "bob", "carol", "dave"], "late_ is not part of an id"
+    assert trial["submitted_students"] == ["alice", "bob", "carol", "dave"], "late_ is not part of an id"
     for student in ("alice", "bob", "dave"):
         assert (submitted / student / LESSON / NOTEBOOK).is_file()
-    archive = trial["root"] / ".grading" / "downloaded" / LESSON / "archive"
-    assert sorted(p.name for p in archive.iterdir()) == ["submissions.zip"], "the new download replaces the earlier one"
+    assert trial["archive"] == ["submissions.zip"], "the new download replaces the earlier one"
+    for student in ("bob", "dave"):
+        assert re.search(rf"^  {student}: .*\(late, as the LMS marked it\)", done.stdout, re.M), done.stdout
+    assert "(late" not in done.stdout.split("alice:")[1].splitlines()[0]
+    assert "2 marked late by the LMS: the course records no lateness" in done.stdout
 
 
 def test_a_moodle_download_is_collected_by_participant_id(trial):
@@ -200,6 +228,8 @@ def test_a_notebook_under_a_near_name_is_graded_as_the_students_and_reported(tri
     assert rows["carol"]["code_score"] == rows["alice"]["code_score"] == rows["alice"]["max_code_score"]
     assert f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}" in rows["carol"]["problems"]
     assert float(rows["bob"]["code_score"]) == 0 and float(rows["dave"]["code_score"]) < float(rows["alice"]["code_score"])
+    assert f"{NOTEBOOK}: no answer written (every exercise as released)" in rows["bob"]["problems"]
+    assert "no answer written" not in rows["alice"]["problems"] + rows["dave"]["problems"]
 
 
 # ---- 3. the sandbox ----------------------------------------------------------------------------------------------
@@ -266,3 +296,42 @@ def test_the_export_has_the_rosters_names_and_only_the_lesson_graded(trial):
         assert (by_id[student]["first_name"], by_id[student]["last_name"], by_id[student]["email"]) == (first, last, email)
     assert float(by_id["carol"]["score"]) == float(by_id["alice"]["score"]) > 0
     assert by_id["erin"]["timestamp"] == "" and float(by_id["erin"]["score"]) == 0
+
+
+def test_a_notebook_that_cannot_be_read_is_named_with_what_to_do_and_the_others_are_kept(trial):
+    collected = trial["frank_collect"]
+    assert collected.returncode == 0 and "frank: " in collected.stdout, collected.stderr
+    assert trial["frank_submitted"] == ["alice", "bob", "carol", "dave", "frank"], "a second download replaces only its students"
+    done = trial["frank_grade"]
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert re.search(r"^frank\s+NOT GRADED\s", done.stdout, re.M), done.stdout
+    assert "4 of 5 students were graded before with the same files: kept" in done.stderr
+    assert "1 of 5 students NOT GRADED (frank)" in done.stdout and "the export shows 0" in done.stdout
+    assert f"python -m grading collect {LESSON} THEIR_DOWNLOAD.zip" in done.stdout
+    reports = trial["root"] / ".grading" / "reports" / LESSON
+    assert f"reports (per student a .txt and nbgrader's .log; summary.csv, summary.png): {reports}" in done.stdout
+
+
+def test_a_misspelt_lesson_is_named_with_the_right_one_and_no_traceback(trial):
+    typo, grade, collect = trial["typo"]
+    for done in (grade, collect):
+        assert done.returncode == 1
+        assert f"no lesson named {typo!r}: did you mean {LESSON}?" in done.stderr, done.stderr[-2000:]
+        assert OTHER_LESSON in done.stderr and "Traceback" not in done.stderr and "generate_assignment" not in done.stderr
+
+
+def test_the_class_command_and_the_logs_are_free_of_library_noise(trial):
+    first = step(trial, f"python -m grading {LESSON}")
+    assert "recording what the tests of" in first.stderr, "the minute the reference records take is announced"
+    for noise in ("without encryption", "SAWarning", "not in session"):
+        assert noise not in first.stderr + first.stdout, noise
+        for name, log in trial["logs"].items():
+            assert noise not in log, f"{name}: {noise}"
+    assert sorted(trial["logs"]) == ["alice.log", "bob.log", "carol.log", "dave.log"]
+
+
+def test_feedback_made_again_after_manual_grading_shows_the_grade(trial):
+    assert trial["feedback_again"].returncode == 0, trial["feedback_again"].stderr[-2000:]
+    page = trial["alice_page"]
+    assert "Not graded yet" not in page
+    assert f"1 / {trial['written_points']:g}" in page

@@ -25,6 +25,8 @@ def test_the_figure_shows_the_score_distribution_and_the_share_failed_per_exerci
     heights = [p.get_height() for p in left.patches]
     assert heights == [1, 1, 1, 1]  # one student at each of 0, 1, 2, 3 points
     assert "4 students" in left.get_title() and "out of 3" in left.get_xlabel()
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in left.get_yticks()), "students are counted in whole numbers"
     widths = {label.get_text(): bar.get_width() for label, bar in zip(right.get_yticklabels(), right.patches)}
     assert widths == {"predict": 50.0, "mse": 50.0}
     assert right.get_xlabel() == "share of students (%)"
