@@ -72,7 +72,11 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
             problems.append(f"missing notebook {name}" + (f" (found {', '.join(present)})" if present else ""))
             continue
         try:
-            notebook = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            if not text.strip():
+                problems.append(f"empty notebook {name}: the file holds nothing (0 bytes or only spaces): ask for it again")
+                continue
+            notebook = json.loads(text)
             if not isinstance(notebook, dict) or "cells" not in notebook:
                 raise ValueError("no cells")
         except (ValueError, UnicodeDecodeError) as error:

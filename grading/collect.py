@@ -40,7 +40,8 @@ class Collected:
 
     archive: Path
     students: dict[str, list[str]] = field(default_factory=dict)
-    unmatched: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # notebooks whose name holds no student id
+    not_notebooks: list[str] = field(default_factory=list)  # other files (Moodle's online text, say): not collected
     renamed: dict[str, list[str]] = field(default_factory=dict)  # students' notebooks under another name than the lesson's
     late: set[str] = field(default_factory=set)  # students whose file the LMS named late (Canvas's late_)
 
@@ -115,7 +116,10 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
     collected = Collected(archive)
     found = sorted(p for p in extracted.rglob("*") if p.is_file()) if extracted.is_dir() else []
     for path in found:
-        match = re.match(regexp, str(path)) if regexp and path.suffix == ".ipynb" else None
+        if path.suffix != ".ipynb":
+            collected.not_notebooks.append(str(path.relative_to(extracted)))
+            continue
+        match = re.match(regexp, str(path)) if regexp else None
         if match is None:
             collected.unmatched.append(str(path.relative_to(extracted)))
             continue
@@ -126,7 +130,8 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
         if name not in expected:
             collected.renamed.setdefault(student, []).append(name)
     if not collected.notebooks:
-        seen = ", ".join(collected.unmatched[:5]) + (" ..." if len(collected.unmatched) > 5 else "") or "no files"
+        files = collected.unmatched + collected.not_notebooks
+        seen = ", ".join(files[:5]) + (" ..." if len(files) > 5 else "") or "no files"
         raise CollectError(f"collected 0 notebooks for {lesson} from {archive} (found: {seen}).\n"
                            f"Expected the names an LMS gives its downloads:\n{names}")
     return collected
@@ -154,4 +159,7 @@ def main(argv: list[str] | None = None) -> int:
               "the LMS keeps the submission times")
     if collected.unmatched:
         print(f"not collected ({len(collected.unmatched)}, no student id in the name): {', '.join(collected.unmatched)}")
+    if collected.not_notebooks:
+        print(f"not collected ({len(collected.not_notebooks)}, not a notebook; read them in the LMS or in "
+              f"{collected.archive.parent / 'extracted'}): {', '.join(collected.not_notebooks)}")
     return 0

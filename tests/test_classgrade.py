@@ -76,13 +76,19 @@ def test_an_extra_notebook_is_reported_as_not_graded(folder):
     assert check_files(folder, LESSON, [NOTEBOOK]) == ["extra notebook scratch.ipynb (not graded)"]
 
 
+@pytest.mark.parametrize("content", [b"", b"  \n"], ids=["0 bytes", "spaces"])
+def test_an_empty_notebook_is_reported_as_empty(folder, content):
+    (folder / NOTEBOOK).write_bytes(content)
+    assert check_files(folder, LESSON, [NOTEBOOK]) == [
+        f"empty notebook {NOTEBOOK}: the file holds nothing (0 bytes or only spaces): ask for it again"]
+
+
 @pytest.mark.parametrize(("content", "detail"), [
-    (b"", "Expecting value"),
     (b'{"cells": [', "Expecting"),
     (b"[1, 2, 3]", "no cells"),
     (b'{"metadata": {}}', "no cells"),
     (b"\xff\xfe not utf-8", "codec can't decode"),
-], ids=["empty", "truncated", "a list", "no cells", "not utf-8"])
+], ids=["truncated", "a list", "no cells", "not utf-8"])
 def test_a_corrupt_notebook_is_reported_with_the_reason(folder, content, detail):
     (folder / NOTEBOOK).write_bytes(content)
     problems = check_files(folder, LESSON, [NOTEBOOK])

@@ -209,7 +209,8 @@ def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
 def test_a_moodle_download_is_collected_by_participant_id(trial):
     assert trial["moodle"].returncode == 0, trial["moodle"].stderr
     assert trial["moodle_submitted"] == {f"20001/{LESSON}/{NOTEBOOK}", f"20002/{LESSON}/{NOTEBOOK}"}
-    assert "onlinetext.html" in trial["moodle"].stdout, "files that are not collected are named"
+    assert re.search(r"not collected \(1, not a notebook; .*\): .*onlinetext\.html", trial["moodle"].stdout), (
+        "files that are not collected are named, with the reason")
 
 
 def test_a_download_named_by_no_lms_fails_loudly(trial):
