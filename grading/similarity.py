@@ -287,6 +287,7 @@ def compare_class(answers: dict[str, dict[str, str]], templates: dict[str, str],
     solution_fp = {e: _without(_fingerprint(solution_code[e]), lesson) for e in exercises}
 
     code = {s: {e: own_code(cells.get(e, ""), templates[e]) for e in exercises} for s, cells in answers.items()}
+    blank = {e: own_code(templates[e], templates[e]) for e in exercises}  # an answer cell left as released
     # Answers with the same code (stubs, answers shared whole) share one fingerprint, and one comparison below.
     to_reference, to_students, known = {}, {}, {}
     for s in answers:
@@ -329,13 +330,24 @@ def compare_class(answers: dict[str, dict[str, str]], templates: dict[str, str],
     for i, a in enumerate(students):
         for b in students[i + 1:]:
             matches = [m for e in exercises if (m := compare(e, a, b))]
-            if not matches:
+            # answers the same to the character: whatever they share with the reference solution, a reason to look
+            identical = [e for e in exercises if code[a][e] not in ("", blank[e]) and code[a][e] == code[b][e]]
+            if not matches and not identical:
                 continue
             shared_a = sum(m.student_tokens for m in matches)
             shared_b = sum(m.other_tokens for m in matches)
             score = (shared_a + shared_b) / max(1, own[a] + own[b])
             reported = score >= threshold and min(shared_a, shared_b) >= min_shared
-            note = "both are also similar to the reference solution" if {a, b} <= similar_to_reference else ""
+            notes = []
+            if identical:
+                answered = [e for e in exercises if {code[a][e], code[b][e]} - {"", blank[e]}]
+                whole = identical == answered
+                notes.append("identical code in every exercise either answered" if whole
+                             else f"identical code in {', '.join(identical)}")
+                reported = reported or (whole and own[a] >= min_shared)
+            if {a, b} <= similar_to_reference:
+                notes.append("both are also similar to the reference solution")
+            note = "; ".join(notes)
             pairs.append(Similarity(a, b, score, shared_a / max(1, own[a]), shared_b / max(1, own[b]), matches, reported, note))
     key = lambda s: (-s.score, s.student, s.other)  # noqa: E731
     return sorted(pairs, key=key), sorted(reference_lines, key=key)

@@ -584,3 +584,22 @@ def test_a_notebook_of_the_wrong_shape_is_not_compared_and_stops_nothing(tmp_pat
     assert result.not_compared == {"listed": "corrupt notebook 01_gradient_descent.ipynb: not a valid notebook (no cells)",
                                    "odd": "no answer cells (the cells' nbgrader metadata is missing)"}
     assert [(s.student, s.other) for s in result.reported_pairs] == [COPIED_PAIR]
+
+
+def test_identical_answers_are_reported_even_where_they_match_the_reference(tmp_path):
+    # twins: the reference solution handed in twice, and one student's answers handed in twice with one exercise left out
+    folder = tmp_path / "submitted"
+    first = next(iter(INDEPENDENT))
+    partial = {e: code for e, code in list(INDEPENDENT[first].items())[1:]}
+    for student, nb in {"ref_a": course.fill_answers(released(), solution()), "ref_b": course.fill_answers(released(), solution()),
+                        "own_a": notebook_with(INDEPENDENT[first]), "own_b": notebook_with(partial)}.items():
+        (folder / student / LESSON).mkdir(parents=True)
+        nbformat.write(nb, str(folder / student / LESSON / f"{LESSON}.ipynb"))
+    result = similarity.report(LESSON, folder, *lesson_folders(tmp_path), None)
+    by_pair = {(s.student, s.other): s for s in result.pairs}
+    twins = by_pair["ref_a", "ref_b"]
+    assert twins.reported and twins.note.startswith("identical code in every exercise either answered"), twins
+    partly = by_pair["own_a", "own_b"]
+    skipped = next(iter(INDEPENDENT[first]))
+    assert partly.note.startswith("identical code in ") and skipped not in partly.note.split(";")[0], partly.note
+    assert not any("identical" in s.note for s in result.pairs if {s.student, s.other} not in ({"ref_a", "ref_b"}, {"own_a", "own_b"}))
