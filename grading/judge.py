@@ -9,17 +9,17 @@ only which hidden test failed, its description and its hint: never its code or i
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from helpers import checks
+from helpers import checks, reach
 
 from .plain import Opaque, TensorData, type_names
+from .source import libraries_in_definition, loops_in_definition
 
-__all__ = ["Verdict", "judge_cell", "loops_in_definition"]
+__all__ = ["Verdict", "judge_cell"]
 
 
 @dataclass
@@ -37,55 +37,6 @@ def _as_checkable(value: Any) -> Any:
         name = value.type_name.rsplit(".", 1)[-1]
         return type(name, (), {"__repr__": lambda self: f"<{name}>"})()
     return value
-
-
-def _top_level_bindings(tree: ast.Module) -> list[tuple[str, ast.AST]]:
-    """``(name, node)`` for every name a cell binds outside functions, in order (inside ``if``/``try`` too)."""
-    found = []
-
-    def walk(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found.append((node.name, node))
-                continue
-            for target in ([*node.targets] if isinstance(node, ast.Assign) else
-                           [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)) else []):
-                found.extend((n.id, node) for n in ast.walk(target) if isinstance(n, ast.Name))
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                found.extend(((a.asname or a.name).split(".")[0], node) for a in node.names)
-            for field in ("body", "orelse", "finalbody"):
-                if isinstance(getattr(node, field, None), list) and not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                    walk(getattr(node, field))
-            for handler in getattr(node, "handlers", []):
-                walk(handler.body)
-
-    walk(tree.body)
-    return found
-
-
-def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
-    """The Python loops of the function ``name`` as the notebook's cells last define it, with the loops of
-    the notebook's own functions it calls. None when ``name`` is not defined by a ``def``."""
-    last: dict[str, ast.AST] = {}
-    for source in cells:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for bound, node in _top_level_bindings(tree):
-            last[bound] = node
-    if not isinstance(last.get(name), (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    loops, seen, todo = [], set(), [name]
-    while todo:
-        current = todo.pop()
-        node = last.get(current)
-        if current in seen or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        seen.add(current)
-        loops += checks.loops_in_tree(node)
-        todo += [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-    return loops
 
 
 def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
@@ -126,6 +77,15 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
             found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
             hint = args.get("hint", "")
             raise checks.CheckFailed(f"{what}: expected {allowed}, found {found}" + (f". Hint: {hint}" if hint else ""))
+    elif kind == "check_libraries":
+        found = libraries_in_definition(earlier_cells, record["function"])
+        if found is None:
+            raise checks.CheckFailed(f"{what}: expected `{record['function']}` defined with `def` in the notebook, "
+                                     "found none (or it was bound to something else afterwards)")
+        allowed, refused = tuple(args.get("allowed", ("numpy",))), tuple(args.get("refused", ()))
+        problems = reach.problems(found[0], allowed, refused, unknown=found[1])
+        if problems:
+            raise checks.CheckFailed(reach.message(what, problems, allowed, refused, args.get("hint", "")))
     else:
         raise checks.CheckFailed(f"unknown check {kind}")
 

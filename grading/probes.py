@@ -25,13 +25,15 @@ import ast
 import builtins
 from dataclasses import dataclass
 
-__all__ = ["CHECKS", "Check", "TestCellError", "check_calls", "hidden_lines", "leaks", "probe_program", "record_program"]
+__all__ = ["CHECKS", "SOURCE_CHECKS", "Check", "TestCellError", "check_calls", "hidden_lines", "leaks", "probe_program", "record_program"]
 
 #: The checks of helpers.checks, and the position of the argument the student's code produced.
 CHECKS = {
     "check_close": 1, "check_shape": 1, "check_type": 1, "check_finite": 1, "check_equal": 1,
-    "check_true": 0, "check_loops": 1, "check_accuracy": 1,
+    "check_true": 0, "check_loops": 1, "check_accuracy": 1, "check_libraries": 1,
 }
+#: The checks decided from the submitted source, not from the kernel: their function is named, never called.
+SOURCE_CHECKS = frozenset({"check_loops", "check_libraries"})
 _BUILTINS = set(dir(builtins))
 _BEGIN_HIDDEN, _END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
@@ -48,7 +50,7 @@ class Check:
     kind: str
     line: int
     hidden: bool
-    function: str | None = None  # check_loops: the name of the student's function
+    function: str | None = None  # check_loops, check_libraries: the name of the student's function
 
 
 def hidden_lines(source: str) -> set[int]:
@@ -110,9 +112,9 @@ def check_calls(source: str) -> list[Check]:
             raise TestCellError(f"line {node.lineno}: `{node.func.id}` needs its arguments written out positionally "
                                 f"(the value to check is argument {position + 1})")
         function = None
-        if node.func.id == "check_loops":
+        if node.func.id in SOURCE_CHECKS:
             if not isinstance(node.args[1], ast.Name):
-                raise TestCellError(f"line {node.lineno}: `check_loops` must name the student's function directly")
+                raise TestCellError(f"line {node.lineno}: `{node.func.id}` must name the student's function directly")
             function = node.args[1].id
         checks.append(Check(index, node.func.id, node.lineno, node.lineno in hidden, function))
     return checks
@@ -192,7 +194,7 @@ class _Slicer:
         self.needed: set[str] = set()
         for node in checks:
             position = CHECKS[node.func.id]
-            if node.func.id == "check_loops":
+            if node.func.id in SOURCE_CHECKS:
                 continue  # judged from the submitted source, not from the kernel
             self.needed |= _reads(node.args[position])
             if node.func.id == "check_true" and len(node.args) > 1:
@@ -303,7 +305,7 @@ class _Slicer:
         """Names read by ``node`` once its checks are probes (only their actual values are computed)."""
         if node in self.checks:
             position = CHECKS[node.func.id]
-            if node.func.id == "check_loops":
+            if node.func.id in SOURCE_CHECKS:
                 return set()
             return self._actual_reads(node.args[position]) | (self._actual_reads(node.args[1]) if node.func.id == "check_true"
                                                               and len(node.args) > 1 else set())
@@ -356,7 +358,7 @@ class _ToProbe(ast.NodeTransformer):
         if node in self.slicer.checks:
             check_id = self.slicer.checks[node]
             position = CHECKS[node.func.id]
-            if node.func.id == "check_loops":
+            if node.func.id in SOURCE_CHECKS:
                 args = [ast.Constant(check_id), ast.Constant(None)]
             else:
                 args = [ast.Constant(check_id), self.visit(node.args[position])]

@@ -36,7 +36,7 @@ Gradient checking (``helpers.gradcheck``)
     ``gradient_check(f, x, analytic_grad)`` → ``GradCheckReport`` (central differences, worst entry).
 Checks for the exercises' tests (``helpers.checks``)
     ``check_close``, ``check_equal``, ``check_shape``, ``check_type``, ``check_true``, ``check_finite``,
-    ``check_loops``, ``check_accuracy``, ``CheckFailed``.
+    ``check_loops``, ``check_libraries``, ``check_accuracy``, ``CheckFailed``.
 
 No exercise's solution lives here: the helpers load, draw and compare, and the notebooks compute.
 Lessons import only from this root (``from helpers import ...``); every public function and class has a
@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "check_accuracy": "checks",
     "check_close": "checks",
     "check_equal": "checks",
+    "check_libraries": "checks",
     "check_loops": "checks",
     "check_finite": "checks",
     "check_shape": "checks",

@@ -10,9 +10,12 @@ import ast
 import inspect
 import math
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from . import reach
 
 
 class CheckFailed(AssertionError):
@@ -365,6 +368,69 @@ def _fail_on_loops(what: str, loops: list[str], at_most: int, hint: str) -> None
         allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
         found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
         raise CheckFailed(f"{what}: expected {allowed}, found {found}" + (f". Hint: {hint}" if hint else ""))
+
+
+def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("numpy",), refused: Sequence[str] = (),
+                    hint: str = "") -> None:
+    """Fail if ``function`` reaches a module outside ``allowed``, or names a word of ``refused``: the exercise asks
+    for the computation written out, not a library's.
+
+    Read from the source of ``function``, of the notebook's own functions and classes it uses, and from where the
+    values it reads come from (a function imported from scikit-learn is scikit-learn's). Code that picks what it
+    reaches only when it runs (``getattr``, ``__import__``, ``globals()``, ``__dict__``, ...) cannot be read, so it
+    fails too. Where submissions are graded, the same rule is applied to the submitted cells, outside the kernel.
+
+    Parameters
+    ----------
+    what : str
+        What is checked, as the message names it.
+    function : callable
+        The student's function (its source is read; it is not called).
+    allowed : sequence of str
+        The top-level modules the function may reach, besides Python's built-ins, e.g. ``("numpy", "math")``.
+    refused : sequence of str
+        Words the function may not name, even inside an allowed module, e.g. ``("optim",)`` or ``("imag",)``.
+    hint : str
+        Added to the message to point at the likely mistake.
+
+    Raises
+    ------
+    CheckFailed
+        If anything is reached that the rule refuses: the message names each, and where it was found.
+    """
+    allowed, refused = tuple(allowed), tuple(refused)
+    found, seen, todo = [], set(), [function]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        label = getattr(current, "__name__", type(current).__name__)
+        if inspect.isclass(current):  # a class of the notebook: its methods are what runs
+            todo += [value for value in vars(current).values() if inspect.isfunction(value)]
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(current)))
+        except (OSError, TypeError, SyntaxError):
+            found.append(f"{label}, whose source cannot be read")
+            continue
+        local = reach.read(tree, label)
+        found += reach.problems(local, allowed, refused)
+        values = {**getattr(current, "__globals__", {}), **inspect.getclosurevars(current).nonlocals}
+        for name in sorted(local.loads - local.stores):
+            if name not in values:
+                continue
+            value, where = values[name], f"{name} in {label}"
+            if inspect.ismodule(value):
+                found += reach.module_problems(value.__name__, where, allowed, refused)
+            elif (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == function.__module__:
+                todo.append(value)  # the notebook's own code: read it too
+            else:
+                module = getattr(value, "__module__", None) if callable(value) else type(value).__module__
+                if isinstance(module, str):
+                    found += reach.module_problems(module, where, allowed, refused)
+    if found:
+        raise CheckFailed(reach.message(what, found, allowed, refused, hint))
 
 
 def is_close(a: float, b: float, *, rel_tol: float = 1e-9, abs_tol: float = 0.0) -> bool:

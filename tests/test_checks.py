@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import mean_squared_error
 
 from helpers.checks import CheckFailed, check_close, check_finite, check_shape, check_true, check_type
 
@@ -116,3 +117,66 @@ def test_calls_that_loop_in_python_count_as_loops(source, found):
     from helpers.checks import count_loops
 
     assert count_loops(source) == found
+
+
+# ---- check_libraries, in the kernel: read from the function's source and from where its values come from --------
+def _squares(r):
+    return r ** 2
+
+
+def mse_with_numpy(y, p):
+    return float(np.mean(_squares(y - p)))
+
+
+def mse_with_an_imported_function(y, p):
+    return mean_squared_error(y, p)
+
+
+def mse_importing_inside(y, p):
+    import sklearn.metrics as metrics
+
+    return metrics.mean_squared_error(y, p)
+
+
+def mse_by_a_name_built_at_run_time(y, p):
+    return getattr(np, "me" + "an")((y - p) ** 2)
+
+
+class _Squarer:
+    def __call__(self, r):
+        import scipy.special
+
+        return scipy.special.pow(r, 2)
+
+
+def mse_through_a_class_of_its_own(y, p):
+    return float(np.mean(_Squarer()(y - p)))
+
+
+def mse_naming_a_refused_word(y, p):
+    return float(np.real(np.mean((y - p) ** 2)))
+
+
+def test_check_libraries_passes_numpy_and_the_notebooks_own_helpers():
+    from helpers.checks import check_libraries
+
+    check_libraries("libraries mse uses", mse_with_numpy, allowed=("numpy",), refused=("real",))
+
+
+@pytest.mark.parametrize(("function", "found"), [
+    (mse_with_an_imported_function, "sklearn.metrics._regression (in mean_squared_error in mse_with_an_imported_function)"),
+    (mse_importing_inside, "the module sklearn.metrics (in mse_importing_inside)"),
+    (mse_by_a_name_built_at_run_time, "`getattr` (in mse_by_a_name_built_at_run_time), which picks what it reaches only when it runs"),
+    (mse_through_a_class_of_its_own, "the module scipy.special (in __call__)"),
+    (mse_naming_a_refused_word, "`real` (in mse_naming_a_refused_word)"),
+    (print, "print, whose source cannot be read"),
+])
+def test_check_libraries_fails_naming_what_is_reached_and_where(function, found):
+    from helpers.checks import check_libraries
+
+    with pytest.raises(CheckFailed) as failure:
+        check_libraries("libraries mse uses", function, allowed=("numpy",), refused=("real",), hint="write it with NumPy")
+    message = str(failure.value)
+    assert message.startswith("libraries mse uses: expected code that reaches only numpy and Python's built-ins, naming none of "
+                              "real, found ")
+    assert found in message and message.endswith(". Hint: write it with NumPy")

@@ -8,6 +8,7 @@ description and its hint; a value that never arrived fails its check.
 
 from __future__ import annotations
 
+import ast
 import linecache
 
 import numpy as np
@@ -15,8 +16,9 @@ import pytest
 import torch
 
 from grading import plain
-from grading.judge import Verdict, judge_cell, loops_in_definition
+from grading.judge import Verdict, judge_cell
 from grading.plain import Opaque, TensorData
+from grading.source import libraries_in_definition, loops_in_definition, python_cell
 from helpers import checks
 from helpers.checks import CheckFailed
 
@@ -415,3 +417,88 @@ def test_check_accuracy_is_judged_against_the_recorded_labels_and_a_hidden_failu
         lambda: checks.check_accuracy("final_model on sealed digits", wrong, labels, at_least=0.9, hint="try another design"))
     for forged in (TensorData(labels.astype(float), "torch.float64"), Opaque("__main__.Anything", ["builtins.object"]), "all"):
         assert not judge([rec], [sent(0, forged)]).passed
+
+
+# ---- check_libraries: what a function reaches, read from the submitted cells -------------------------------
+PROVIDED = ["import numpy as np\nimport matplotlib.pyplot as plt\nfrom helpers import check_close, plot_loss",
+            "X = np.arange(5.0)\nplt.rcParams['figure.dpi'] = 80\nhistory = {}\nhistory['plot'] = plot_loss"]
+HONEST_MSE = "def mse(y, p):\n    r = y - p\n    return float(np.mean(r ** 2))"
+
+
+def libraries_record(**kwargs) -> dict:
+    return record("check_libraries", function="mse", what="libraries mse uses", allowed=["numpy", "math"],
+                  refused=["imag"], hint="write it with NumPy", **kwargs)
+
+
+@pytest.mark.parametrize("cell", [
+    HONEST_MSE,
+    "%matplotlib inline\n" + HONEST_MSE,
+    "import math\n" + HONEST_MSE.replace("float(", "math.fsum([0.0]) + float("),
+    "import torch\nr = torch.zeros(3)\n" + HONEST_MSE,  # a global of the same name as mse's local r
+    "def _squares(r):\n    return r ** 2\n" + HONEST_MSE.replace("r ** 2", "_squares(r)"),
+    HONEST_MSE + "\nimport sklearn.metrics\nprint(sklearn.metrics.mean_squared_error([1.0], [2.0]), mse(np.ones(1), np.ones(1)))",
+    "import time\ndef timed(f, runs):\n    log = {}\n    log['start'] = time.perf_counter()\n    return log\n" + HONEST_MSE
+    + "\nresults = {}\nresults['mse'] = timed(mse, 3)\nresults['axes'] = plt.subplots(1, 2)",
+], ids=["plain", "a magic in the cell", "math", "a global of a local's name", "a helper of its own", "comparing with sklearn",
+        "other code storing other things"])
+def test_code_that_reaches_only_the_allowed_modules_passes(cell):
+    verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=[*PROVIDED, cell])
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize(("cell", "found"), [
+    ("from sklearn.metrics import mean_squared_error\ndef mse(y, p):\n    return mean_squared_error(y, p)",
+     "the module sklearn.metrics (in the line `from sklearn.metrics import mean_squared_error`)"),
+    ("def mse(y, p):\n    import sklearn.metrics as m\n    return m.mean_squared_error(y, p)", "the module sklearn.metrics (in mse)"),
+    ("def mse(y, p):\n    return getattr(__import__('sk' + 'learn.metrics', fromlist=['m']), 'mean_squared_error')(y, p)",
+     "`getattr` (in mse), which picks what it reaches only when it runs"),
+    ("from sklearn.metrics import mean_squared_error as f\nnp.mse = f\ndef mse(y, p):\n    return np.mse(y, p)",
+     "the module sklearn.metrics"),
+    ("import sklearn.metrics as sm\nholder = [np]\nholder[0].mse = sm.mean_squared_error\ndef mse(y, p):\n    return np.mse(y, p)",
+     "the module sklearn.metrics"),
+    ("globals()['helper'] = print\ndef mse(y, p):\n    return helper(y, p)", "`globals` (in the line `globals()['helper'] = print`)"),
+    ("def mse(y, p):\n    return helper(y, p)", "`helper`, which no cell defines"),
+    ("%time import sklearn.metrics as m\ndef mse(y, p):\n    return m.mean_squared_error(y, p)", "the module sklearn.metrics"),
+    ("def setup():\n    global np\n    import sklearn as np\nsetup()\ndef mse(y, p):\n    return np.metrics.mean_squared_error(y, p)",
+     "the module sklearn (in setup)"),
+    ("def mse(y, p):\n    return np.imag(np.mean((y - p + 0j) ** 2))", "`imag` (in mse)"),
+    ("def mse(y, p):\n    return np.__dict__['mean']((y - p) ** 2)", "`.__dict__` (in mse)"),
+    ("import sklearn.metrics as sm\ndef patch(module, f):\n    module.mse = f\npatch(np, sm.mean_squared_error)\n"
+     "def mse(y, p):\n    return np.mse(y, p)", "the module sklearn.metrics"),
+    ("import sklearn.metrics as sm\nfor module in [np]:\n    module.mse = sm.mean_squared_error\n"
+     "def mse(y, p):\n    return np.mse(y, p)", "the module sklearn.metrics"),
+], ids=["imported", "imported inside", "built at run time", "patched into numpy", "patched through another name",
+        "bound through globals()", "defined nowhere", "imported in a magic", "rebound by a global statement", "a refused word",
+        "through __dict__", "patched by a function given numpy", "patched in a loop over modules"])
+def test_code_that_reaches_a_library_fails_naming_it_and_where(cell, found):
+    verdict = judge([libraries_record()], [sent(0, True)], earlier_cells=[*PROVIDED, cell])
+    assert not verdict.passed
+    assert verdict.message.startswith("libraries mse uses: expected code that reaches only numpy, math and Python's built-ins, "
+                                      "naming none of imag, found ")
+    assert found in verdict.message and verdict.message.endswith(". Hint: write it with NumPy")
+
+
+def test_check_libraries_reads_as_the_helpers_check():
+    cell = "from sklearn.metrics import mean_squared_error\ndef mse(y, p):\n    return mean_squared_error(y, p)\n"
+    function = function_from("def mse(y, p):\n    return mean_squared_error(y, p)\n", "mse", "<cell-libraries>")
+    function.__globals__["mean_squared_error"] = pytest.importorskip("sklearn.metrics").mean_squared_error
+    verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=[cell])
+    kernel = helpers_message(lambda: checks.check_libraries("libraries mse uses", function, allowed=("numpy", "math"),
+                                                            refused=("imag",), hint="write it with NumPy"))
+    assert kernel.split(", found ")[0] == verdict.message.split(", found ")[0]
+    assert "sklearn.metrics" in kernel and "sklearn.metrics" in verdict.message
+
+
+def test_check_libraries_needs_a_definition_and_hides_a_hidden_failure():
+    assert libraries_in_definition(["mse = print"], "mse") is None
+    verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=["mse = print"])
+    assert verdict.message.startswith("libraries mse uses: expected `mse` defined with `def` in the notebook")
+    torch_mse = "import torch\ndef mse(y, p):\n    return torch.mean(y)"
+    verdict = judge([libraries_record(hidden=True)], [sent(0, None)], earlier_cells=[torch_mse])
+    assert verdict.message == "hidden test 1 of 1 failed: libraries mse uses. Hint: write it with NumPy"
+
+
+def test_a_cell_with_ipython_syntax_is_read_as_the_python_it_runs():
+    tree = python_cell("%matplotlib inline\n!ls\n%timeit -n 3 f(1)\nx = %time g(2)")
+    assert [ast.unparse(statement) for statement in tree.body] == ["None", "None", "None", "x = None", "f(1)", "g(2)"]
+    assert python_cell("def f(:\n    pass") is None

@@ -522,7 +522,14 @@ def test_the_lessons_have_test_cells():
 
 def test_the_module_lists_each_check_with_the_position_of_its_actual_argument():
     assert probes.CHECKS == {"check_close": 1, "check_shape": 1, "check_type": 1, "check_finite": 1, "check_equal": 1,
-                             "check_true": 0, "check_loops": 1, "check_accuracy": 1}
+                             "check_true": 0, "check_loops": 1, "check_accuracy": 1, "check_libraries": 1}
+    assert probes.SOURCE_CHECKS == {"check_loops", "check_libraries"}
+
+
+def test_check_libraries_sends_none_and_keeps_nothing_for_it():
+    source = '_unused = mse(1, 2)\ncheck_libraries("mse uses only NumPy", mse, allowed=("numpy",), hint="use NumPy")\n'
+    assert statements(probe_program(source)) == ["__probe__(0, None)"]
+    assert check_calls(source) == [Check(0, "check_libraries", 2, False, "mse")]
 
 
 def test_changes_made_through_a_part_of_a_needed_object_are_kept():
