@@ -46,9 +46,12 @@ c.ExecutePreprocessor.kernel_name = "python3"
 # collected) finds each student from the file's name. Canvas names files
 # `[late_]<login>_[late_]<user id>_<submission id>_<file>`: the login is the student id. Moodle puts each
 # student's files in a folder `<Full Name>_<participant id>_assignsubmission_file_/`: the participant id is.
+# The group `late` holds Canvas's late mark (nbgrader ignores it; `python -m grading collect` lists those students).
 c.ZipCollectApp.downloaded_directory = os.path.join(".grading", "downloaded")
 c.FileNameCollectorPlugin.named_regexp = r"""(?x)
     .*[\\/]                                    # the folder the download was extracted to
+    (?=(?P<late> (?i:late_)[^\\/_]+_\d+_\d+_     # Canvas's late mark, before the login
+              | [^\\/_]+_(?i:late_)\d+_\d+_ )?)  # or after it (a lookahead: it reads, the groups below match)
     (?: [^\\/]*_(?=\d+_assignsubmission_)      # Moodle: <Full Name>_, then the participant id
       | (?i:late_)? )                          # Canvas: late_ in front of the login
     (?P<student_id>[^\\/_]+)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .course import CourseFolders, course_folders, load_config
 from .summary import write_summary_plot
 
 __all__ = [
@@ -187,21 +188,14 @@ class ClassSetup:
 def prepare(lesson: str, submissions: Path | None = None, course: Path | None = None) -> ClassSetup:
     """Read the course's configuration, check the lesson is released, build its reference records once, find
     the students, and bring an external collection into the course's submitted folder."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config, PyFileConfigLoader
+    from nbgrader.coursedir import CourseDirectory
 
-    course = (course or Path.cwd()).resolve()
+    course, config = load_config(course)
     # nbgrader's gradebook runs `alembic` from the environment's scripts, activated or not
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"
-    config_path = course / "nbgrader_config.py"
-    if not config_path.exists():
-        raise FileNotFoundError(f"no nbgrader_config.py in {course}: run this from the course folder or pass --course")
-    config = Config()
-    config.merge(PyFileConfigLoader(config_path.name, path=str(course)).load_config())
-    api = NbGraderAPI(config=config)
-    coursedir = api.coursedir
+    coursedir = CourseDirectory(config=config)
     submitted = Path(coursedir.root) / coursedir.submitted_directory
     submissions = (submissions or submitted).resolve()
     if not submissions.is_dir():
@@ -234,7 +228,7 @@ def prepare(lesson: str, submissions: Path | None = None, course: Path | None = 
                 shutil.copytree(source, submitted / student / lesson, dirs_exist_ok=True)
     for student in students:  # a notebook under a near name (X-Copy1.ipynb) is graded as the student's
         adopt_renamed(submitted / student / lesson, expected)
-    reports = Path(coursedir.root) / Path(coursedir.submitted_directory).parent / "reports" / lesson
+    reports = CourseFolders.of(coursedir).reports / lesson
     return ClassSetup(config, coursedir, expected, submissions, submitted, students, reference, reports)
 
 
@@ -463,11 +457,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m grading: {error}", file=sys.stderr)
         return 1
     print(summary_table(reports))
-    from .similarity import _course_folders, class_report  # similar answers: similarity.html and .csv beside the reports
+    from .similarity import class_report  # similar answers: similarity.html and .csv beside the reports
 
     if reports:
         print(f"reports (per student a .txt and nbgrader's .log; summary.csv, summary.png): "
-              f"{_course_folders(args.course or Path.cwd())['reports'] / args.lesson}")
+              f"{course_folders(args.course).reports / args.lesson}")
 
     class_report(args.lesson, args.course or Path.cwd())
     ungraded = [r.student for r in reports if not r.graded]

@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .course import load_config
+
 __all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "collect", "main"]
 
 #: The names the course's configuration collects, for messages (``{notebook}``: the lesson's notebook).
@@ -50,10 +52,6 @@ class Collected:
         return sum(map(len, self.students.values()))
 
 
-#: a Canvas file name with its late_ mark, before or after the login
-LATE = re.compile(r"(?i)(?:late_[^_]+_\d+_\d+_|[^_]+_late_\d+_\d+_)")
-
-
 def no_release(coursedir, lesson: str) -> str:
     """Why ``lesson`` has no released notebook: a name that is no lesson (with the lessons, and the nearest one), or
     a lesson not released yet (with the command that releases it)."""
@@ -68,21 +66,12 @@ def no_release(coursedir, lesson: str) -> str:
     return f"{release} holds no notebooks: release the lesson first with `nbgrader generate_assignment {lesson} --force`"
 
 
-def _course(course: Path | None):
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config, PyFileConfigLoader
-
-    course = (course or Path.cwd()).resolve()
-    if not (course / "nbgrader_config.py").exists():
-        raise FileNotFoundError(f"no nbgrader_config.py in {course}: run this from the course folder or pass --course")
-    config = Config()
-    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
-    return course, config, NbGraderAPI(config=config).coursedir
-
-
 def collect(lesson: str, downloads: list[Path] | None = None, course: Path | None = None) -> Collected:
     """Collect ``lesson`` from the LMS download; raise :class:`CollectError` when no notebook is collected."""
-    course, config, coursedir = _course(course)
+    from nbgrader.coursedir import CourseDirectory
+
+    course, config = load_config(course)
+    coursedir = CourseDirectory(config=config)
     downloaded = Path(coursedir.root) / config.ZipCollectApp.get("downloaded_directory", "downloaded") / lesson
     archive, extracted = downloaded / "archive", downloaded / "extracted"
     release = Path(coursedir.root) / coursedir.release_directory / lesson
@@ -125,7 +114,7 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
             continue
         student, name = match.group("student_id"), Path(match.group("file_id")).name
         collected.students.setdefault(student, []).append(name)
-        if LATE.match(path.name):
+        if match.groupdict().get("late"):  # the configuration's group for Canvas's late mark
             collected.late.add(student)
         if name not in expected:
             collected.renamed.setdefault(student, []).append(name)

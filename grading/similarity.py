@@ -47,6 +47,8 @@ import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import get_token_coverage
 
+from .course import course_folders
+
 __all__ = [
     "CSV_COLUMNS", "REFERENCE", "Match", "Similarity", "SimilarityReport", "answer_cells", "class_report", "compare_class",
     "main", "own_code", "report", "write_csv", "write_html",
@@ -547,35 +549,18 @@ def write_html(result: SimilarityReport, path: Path) -> Path:
 
 
 # ---- the class command's hook and the command line ------------------------------------------------------------
-def _course_folders(course: Path) -> dict[str, Path]:
-    """The course's folders (root, source, release, submitted, reports) from its ``nbgrader_config.py``."""
-    from traitlets.config import Config, PyFileConfigLoader
-
-    course = Path(course).resolve()
-    if not (course / "nbgrader_config.py").exists():
-        raise FileNotFoundError(f"no nbgrader_config.py in {course}: run this from the course folder or pass --course")
-    config = Config()
-    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
-    directories = config.get("CourseDirectory", {})
-    root = Path(directories.get("root") or course)
-    submitted = root / directories.get("submitted_directory", "submitted")
-    return {"root": root, "source": root / directories.get("source_directory", "source"),
-            "release": root / directories.get("release_directory", "release"), "submitted": submitted,
-            "reports": submitted.parent / "reports"}
-
-
 def class_report(lesson: str, course: Path, submissions: Path | None = None, quiet: bool = False,
                  **options) -> SimilarityReport | None:
     """Write the similarity report of a graded class to ``<grading>/reports/<lesson>/`` (the class command's
     hook). A problem with the report is printed and never stops the grading: it returns None then, as it
     does when there is no submission to compare."""
     try:
-        folders = _course_folders(course)
-        submissions = Path(submissions or folders["submitted"])
+        folders = course_folders(course)
+        submissions = Path(submissions or folders.submitted)
         if not submissions.is_dir() or not any(p.is_dir() for p in submissions.iterdir()):
             return None  # nobody to compare: nothing written
-        result = report(lesson, submissions, folders["release"] / lesson, folders["source"] / lesson,
-                        folders["reports"] / lesson, **options)
+        result = report(lesson, submissions, folders.release / lesson, folders.source / lesson, folders.reports / lesson,
+                        **options)
     except Exception as error:  # noqa: BLE001 - the grades are written already; the report must not undo that
         print(f"similarity report of {lesson} not written: {type(error).__name__}: {error}", file=sys.stderr)
         return None
@@ -593,9 +578,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.5, help="lowest score listed, 0 to 1 (default: 0.5)")
     parser.add_argument("--min-shared", type=int, default=60, help="fewest matching tokens on each side (default: 60)")
     args = parser.parse_args(argv)
-    folders = _course_folders(args.course)
-    result = report(args.lesson, args.submissions or folders["submitted"], folders["release"] / args.lesson,
-                    folders["source"] / args.lesson, folders["reports"] / args.lesson, args.threshold, args.min_shared)
+    folders = course_folders(args.course)
+    result = report(args.lesson, args.submissions or folders.submitted, folders.release / args.lesson,
+                    folders.source / args.lesson, folders.reports / args.lesson, args.threshold, args.min_shared)
     print(f"{len(result.students)} students compared; not compared: {len(result.not_compared)}")
     for student, why in result.not_compared.items():
         print(f"  not compared: {student}: {why}")
