@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 
 import course
+from grading.source import python_cell
+from helpers import reach
 
 # ---- the attacks ------------------------------------------------------------------------------------
 # Each is code put at the top of an answer cell. `lost`: the exercise loses its points.
@@ -376,6 +378,16 @@ def _lost(lesson: str, answers: list[str]) -> set[str]:
     return lost
 
 
+def _library_rules(lesson: str, *codes: str) -> set[str]:
+    """The test cells with a `check_libraries` rule, if any of ``codes`` picks or changes names at run time: such a rule
+    is decided from the submitted source, and code like that makes what an answer reaches unreadable, so it fails them
+    whatever the answers."""
+    if not any(set(reach.read(python_cell(code), "").dynamic) - reach.READING_ONLY for code in codes):
+        return set()
+    return {course.nbgrader_meta(c)["grade_id"] for c in course.read(course.source_notebook(lesson)).cells
+            if course.nbgrader_meta(c).get("grade") and "check_libraries(" in c.source}
+
+
 def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     """The adversarial submissions for one lesson (it needs at least four exercises)."""
     answers = course.graded_cells(lesson).answers
@@ -405,6 +417,7 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     # the probe imports the lesson's modules again): the wrong answers lose what they lose. Patched builtins
     # hang the kernel after the cell; it is restarted without that cell, so that exercise is left undefined.
     lost = set().union(*(wrong[a]["fails"] for a in (e[0], e[1], e[3]))) | _lost(lesson, [e[2]])
+    lost |= _library_rules(lesson, *tampered.values(), REBIND_NAMES)
     subs.append(Submission("tampering", solved, lost=lost,
                            kinds=["comparison functions patched (numpy, helpers)", "object equal to everything",
                                   "builtins patched", "torch and math patched", "names the tests use rebound",
@@ -433,7 +446,8 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
         first_answer = next(i for i, c in enumerate(nb.cells) if course.nbgrader_meta(c).get("solution"))
         for code, _ in reversed([*FORGING, (BOUNDARY, "")]):
             nb.cells.insert(first_answer, nbformat.v4.new_code_cell(code.strip()))
-        subs.append(Submission(student, nb, extra={"numpy.py": SHADOW_NUMPY}, lost=set().union(*(wrong[a]["fails"] for a in chosen)),
+        lost = set().union(*(wrong[a]["fails"] for a in chosen)) | _library_rules(lesson, *(code for code, _ in FORGING), BOUNDARY)
+        subs.append(Submission(student, nb, extra={"numpy.py": SHADOW_NUMPY}, lost=lost,
                                kinds=[kind for _, kind in FORGING] + [SHADOW_KIND] + BOUNDARY_KINDS))
 
     solution = course.fill_answers(student_nb, source_nb)
