@@ -398,7 +398,9 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
     CheckFailed
         If anything is reached that the rule refuses: the message names each, and where it was found.
     """
-    allowed, refused = tuple(allowed), tuple(refused)
+    import helpers
+
+    allowed, refused, api_names = tuple(allowed), tuple(refused), set(helpers.__all__)
     found, seen, todo = [], set(), [function]
     while todo:
         current = todo.pop()
@@ -418,19 +420,32 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
         found += reach.problems(local, allowed, refused)
         values = {**getattr(current, "__globals__", {}), **inspect.getclosurevars(current).nonlocals}
         for name in sorted(local.loads - local.stores):
-            if name not in values:
-                continue
-            value, where = values[name], f"{name} in {label}"
-            if inspect.ismodule(value):
-                found += reach.module_problems(value.__name__, where, allowed, refused)
-            elif (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == function.__module__:
-                todo.append(value)  # the notebook's own code: read it too
-            else:
-                module = getattr(value, "__module__", None) if callable(value) else type(value).__module__
-                if isinstance(module, str):
-                    found += reach.module_problems(module, where, allowed, refused)
+            if name in values:
+                pending = [(values[name], 0)]
+                while pending:  # the value, and what a list, tuple, set or dict of them holds
+                    value, depth = pending.pop()
+                    if isinstance(value, (list, tuple, set, frozenset, dict)) and depth < 3:
+                        items = value.values() if isinstance(value, dict) else value
+                        pending += [(item, depth + 1) for item in list(items)[:1000]]
+                        continue
+                    found += _reached_value(value, f"{name} in {label}", function, todo, allowed, refused, api_names)
     if found:
         raise CheckFailed(reach.message(what, found, allowed, refused, hint))
+
+
+def _reached_value(value: Any, where: str, function: Any, todo: list, allowed: tuple[str, ...], refused: tuple[str, ...],
+                   api_names: set[str]) -> list[str]:
+    """Why ``value``, read by the code ``check_libraries`` follows, breaks its rule; the notebook's own functions and
+    classes are put on ``todo`` to be read in turn."""
+    if inspect.ismodule(value):
+        return reach.module_problems(value.__name__, where, allowed, refused)
+    if (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == function.__module__:
+        todo.append(value)  # the notebook's own code: read it too
+        return []
+    module = getattr(value, "__module__", None) if callable(value) else type(value).__module__
+    own = module in ("__main__", function.__module__)  # an object of a class the notebook defines
+    api = str(module).startswith("helpers") and getattr(value, "__name__", None) in api_names
+    return reach.module_problems(module, where, allowed, refused) if isinstance(module, str) and not own and not api else []
 
 
 def is_close(a: float, b: float, *, rel_tol: float = 1e-9, abs_tol: float = 0.0) -> bool:

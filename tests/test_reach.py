@@ -21,10 +21,25 @@ def test_imports_names_attributes_and_the_words_of_strings_are_read_but_not_docs
     assert {"x", "tnn"} <= found.stores and "np" in found.loads
 
 
-def test_complex_numbers_dunders_and_the_import_table_are_marked():
-    found = read("y = (x + 1j).imag + x.__class__.__name__ + sys.modules['numpy'] + obj.modules()")
+def test_complex_numbers_hidden_dunders_and_namespaces_changed_are_marked_but_not_ordinary_reads():
+    found = read("y = (x + 1j).imag + x.__class__.__name__ + np.__version__ + np.__dict__['mean'] + obj.modules()\n"
+                 "obj.__class__ = Other\nif 'h' not in globals():\n    print(vars(obj))\nglobals()['np'] = None\n"
+                 "setattr(self, 'lr', 1)\nsetattr(np, 'mean', f)\nnp.load('f.npy', allow_pickle=True)\nfrom builtins import vars as v")
     assert "complex" in found.words and "imag" in found.words
-    assert set(found.dynamic) == {".__class__", "sys.modules"}
+    assert set(found.dynamic) == {".__dict__", ".__class__", "globals", "setattr", "allow_pickle", "from builtins import"}
+    assert found.dynamic["globals"] == "f"
+
+
+def test_annotations_are_not_read_and_match_captures_are_stores():
+    found = read("def f(x: Sequence[float]) -> Dict:\n    match x:\n        case [first, *rest]:\n            return first\n")
+    assert "Sequence" not in found.words and "Dict" not in found.words
+    assert {"first", "rest", "x"} <= found.stores
+
+
+def test_helpers_is_reached_through_its_public_api_only():
+    found = read("from helpers import check_close, importlib\nimport helpers\nfrom helpers.diagnostics import torch")
+    assert set(found.imports) == {"helpers.importlib", "helpers", "helpers.diagnostics"}
+    assert all(problem.startswith("the module helpers") for problem in reach.problems(found, ("numpy",), ()))
 
 
 def test_problems_name_each_refused_module_word_construct_and_unknown_name_once():
@@ -33,7 +48,9 @@ def test_problems_name_each_refused_module_word_construct_and_unknown_name_once(
         "the module scipy.ndimage (in f)", "the module . (in f)", "`optim` (in f)",
         "`eval` (in f), which picks what it reaches only when it runs", "`mystery`, which no cell defines"]
     assert reach.module_problems("torch.optim.sgd", "f", ("torch",), ("optim",)) == ["torch.optim.sgd (in f)"]
-    assert reach.module_problems("helpers.checks", "f", ("numpy",), ()) == []
+    assert reach.module_problems("collections.abc", "f", ("numpy",), ()) == []
+    assert reach.problems(read("x = np.complex128(1) + np.conjugate(y)"), ("numpy",), ("complex*", "conj*")) == [
+        "`complex128` (in f)", "`conjugate` (in f)"]
 
 
 def test_the_message_lists_the_rule_and_at_most_six_reasons():
