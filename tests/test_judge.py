@@ -439,8 +439,18 @@ def libraries_record(**kwargs) -> dict:
     HONEST_MSE + "\nimport sklearn.metrics\nprint(sklearn.metrics.mean_squared_error([1.0], [2.0]), mse(np.ones(1), np.ones(1)))",
     "import time\ndef timed(f, runs):\n    log = {}\n    log['start'] = time.perf_counter()\n    return log\n" + HONEST_MSE
     + "\nresults = {}\nresults['mse'] = timed(mse, 3)\nresults['axes'] = plt.subplots(1, 2)",
+    HONEST_MSE + "\nprint(np.__version__)\nclass Timer:\n    def __repr__(self):\n        return f'{self.__class__.__name__}()'",
+    "if 'history' not in globals():\n    history = []\nclass Config:\n    def __init__(self, **kw):\n        for k, v in kw.items():\n"
+    "            setattr(self, k, v)\nprint(vars(Config(lr=0.1)))\n" + HONEST_MSE,
+    "import numpy as np, pandas as pd\nfrom typing import Sequence\nEPS, other = 0.0, pd.Series([1.0])\n"
+    "def mse(y: Sequence[float], p: Sequence[float], eps=EPS):\n    return float(np.mean((y - p) ** 2)) + eps",
+    HONEST_MSE + "\nfrom sklearn.metrics import mean_squared_error\nlosses = {'mine': mse}\nlosses['sklearn'] = mean_squared_error\n"
+    "for f in [mse, mean_squared_error]:\n    print(f(np.ones(2), np.zeros(2)))",
+    "try:\n    pass\nexcept Exception as e:\n    print(type(e).__name__, e.__class__)\n" + HONEST_MSE
+    + "\n%timeit mse(np.ones(3), np.ones(3))\n%config InlineBackend.figure_format = 'retina'",
 ], ids=["plain", "a magic in the cell", "math", "a global of a local's name", "a helper of its own", "comparing with sklearn",
-        "other code storing other things"])
+        "other code storing other things", "a version and a class name printed", "globals() read, setattr on self",
+        "a multi-name import, annotations, a tuple assignment", "a table of losses beside it", "except as, magics"])
 def test_code_that_reaches_only_the_allowed_modules_passes(cell):
     verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=[*PROVIDED, cell])
     assert verdict.passed, verdict.message
@@ -467,9 +477,26 @@ def test_code_that_reaches_only_the_allowed_modules_passes(cell):
      "def mse(y, p):\n    return np.mse(y, p)", "the module sklearn.metrics"),
     ("import sklearn.metrics as sm\nfor module in [np]:\n    module.mse = sm.mean_squared_error\n"
      "def mse(y, p):\n    return np.mse(y, p)", "the module sklearn.metrics"),
+    ("from sklearn.metrics import mean_squared_error\ndef mse(y, p):\n    [mean_squared_error for mean_squared_error in ()]\n"
+     "    return mean_squared_error(y, p)", "the module sklearn.metrics"),
+    ("tools = []\ndef mse(y, p):\n    return tools[0](y, p)\nfrom sklearn.metrics import mean_squared_error\n"
+     "tools.append(mean_squared_error)", "the module sklearn.metrics"),
+    ("def mse(y, p):\n    return round(y, p)\nfrom sklearn.metrics import mean_squared_error\nmatch mean_squared_error:\n"
+     "    case round:\n        pass", "the module sklearn.metrics"),
+    ("def setup():\n    global mse\n    from sklearn.metrics import mean_squared_error as mse\n" + HONEST_MSE + "\nsetup()",
+     "the module sklearn.metrics (in setup)"),
+    (HONEST_MSE + "\n%run -i sk_mse.py", "`get_ipython` (in the line `get_ipython().run_line_magic('run', '-i sk_mse.py')`)"),
+    ("from helpers import importlib as loader\ndef mse(y, p):\n    return loader.import_module('sklearn.metrics').mean_squared_error(y, p)",
+     "the module helpers.importlib"),
+    ("import __main__ as nb\ndef mse(y, p):\n    return nb.mean_squared_error(y, p)", "the module __main__"),
+    ("def mse(y, p):\n    return np.load('f.npy', allow_pickle=True).item()(y, p)", "`allow_pickle` (in mse)"),
+    (HONEST_MSE + "\nfrom builtins import setattr as put\nput(np, 'mean', print)", "`from builtins import`"),
 ], ids=["imported", "imported inside", "built at run time", "patched into numpy", "patched through another name",
         "bound through globals()", "defined nowhere", "imported in a magic", "rebound by a global statement", "a refused word",
-        "through __dict__", "patched by a function given numpy", "patched in a loop over modules"])
+        "through __dict__", "patched by a function given numpy", "patched in a loop over modules",
+        "a comprehension's variable of the same name", "a list filled by a call", "a built-in rebound by a match capture",
+        "rebound through global by a later call", "rebound by %run", "helpers' own imports", "__main__", "unpickled",
+        "setattr imported under another name"])
 def test_code_that_reaches_a_library_fails_naming_it_and_where(cell, found):
     verdict = judge([libraries_record()], [sent(0, True)], earlier_cells=[*PROVIDED, cell])
     assert not verdict.passed
