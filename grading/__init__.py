@@ -9,10 +9,11 @@ One step per module:
 ``judge``       the comparison, made outside the student's kernel
 ``execute``     nbgrader's Execute step built from the above (configured in ``nbgrader_config.py``)
 ``course``      the course folder a command works on: its nbgrader configuration and folders
+``run_nbgrader`` nbgrader's command line, started without an import no notebook needs
 ``classgrade``  grade a whole class in parallel: ``python -m grading LESSON``
 ``similarity``  similar answers in a class (copydetect): ``python -m grading.similarity LESSON``
 ``gradebook``   where the gradebook lives (SQLite or PostgreSQL), and ``python -m grading.gradebook copy``
 ``edition``     the student edition: ``python -m grading.edition OUT``
 """
 
-__all__ = ["classgrade", "course", "execute", "gradebook", "judge", "plain", "probes", "reference", "sandbox", "similarity"]
+__all__ = ["classgrade", "course", "execute", "gradebook", "judge", "plain", "probes", "reference", "run_nbgrader", "sandbox", "similarity"]

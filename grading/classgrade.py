@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from . import run_nbgrader
 from .course import CourseFolders, course_folders, load_config
 from .summary import write_summary_plot
 
@@ -315,7 +316,7 @@ def _grade_locally(course: Path, lesson: str, students: list[str], extra_args: l
 
     def grade(student: str) -> tuple[str, Outcome]:
         start = time.perf_counter()
-        command = [sys.executable, "-m", "nbgrader", "autograde", lesson, "--student", student, "--force", *extra_args]
+        command = run_nbgrader.command("autograde", lesson, "--student", student, "--force", *extra_args)
         result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
         return student, Outcome(result.returncode, result.stderr, time.perf_counter() - start)
 

@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import run_nbgrader
+
 __all__ = ["DaskGrader", "Graded", "LessonBundle", "Submission", "grade_on_worker", "ledger_path", "make_bundle",
            "read_submission", "run_on_cluster", "scratch_parent", "write_graded"]
 
@@ -147,7 +149,7 @@ def _nbgrader(root: Path, bundle: LessonBundle, *args: str) -> subprocess.Comple
     env = {k: v for k, v in os.environ.items() if k not in _NOT_FOR_WORKERS}
     env.update(PATH=f"{scripts}{os.pathsep}{env.get('PATH', '')}", COURSE_GRADING_SANDBOX=bundle.sandbox,
                PYTHONHASHSEED="0")
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, capture_output=True, text=True)
+    return subprocess.run(run_nbgrader.command(*args), cwd=root, env=env, capture_output=True, text=True)
 
 
 def grade_on_worker(bundle: LessonBundle, submission: Submission) -> Graded:

@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import run_nbgrader
 from .course import load_config
 
 __all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "collect", "main"]
@@ -94,7 +95,7 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
 
     scripts = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "zip_collect", lesson, "--force"], cwd=course, env=env,
+    result = subprocess.run(run_nbgrader.command("zip_collect", lesson, "--force"), cwd=course, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
         errors = [line for line in result.stderr.splitlines() if "ERROR" in line or "Error" in line]

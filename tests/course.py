@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from grading import run_nbgrader
+
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"
@@ -133,7 +135,7 @@ def nbgrader(root: Path, *args: str, check: bool = True, timeout: float = 1800) 
     env = {**os.environ, "PYTHONHASHSEED": "0", "PATH": path}
     env.pop("MPLBACKEND", None)
     result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
+        run_nbgrader.command(*args),
         cwd=root, env=env, capture_output=True, text=True, timeout=timeout,
     )
     if check and result.returncode != 0:
@@ -179,13 +181,31 @@ def scores(root: Path, lesson: str, url: str | None = None) -> dict[str, dict[st
 _cohorts: dict[str, dict] = {}
 
 
+def wrong_submissions(lesson: str) -> dict[str, list[str]]:
+    """The whole submissions with main wrong answers that the round trip grades: ``{student: [exercise, ...]}``.
+
+    ``wrong`` gets every exercise wrong at once (for the feedback page). Each ``wrong-<k>`` gets several
+    wrong at once, chosen so that for every exercise ``a`` and every exercise ``b`` after it, some submission
+    has ``a`` wrong and ``b`` right: ``b`` keeping its marks there shows that its tests do not depend on ``a``.
+    Exercise ``i`` (counted from 0) is wrong in ``wrong-<k>`` when bit ``k`` of ``i`` is 0: for ``i < j``, the
+    highest bit where they differ is 0 in ``i`` and 1 in ``j``. That is ``ceil(log2 n)`` gradings for ``n``
+    exercises, where one submission per exercise took ``n``.
+    """
+    main = main_wrong_answers(lesson)
+    exercises = [e for e in graded_cells(lesson).answers if e in main]  # in notebook order
+    groups = {"wrong": exercises}
+    for bit in range(max(1, (len(exercises) - 1).bit_length())):
+        groups[f"wrong-{bit + 1}"] = [e for i, e in enumerate(exercises) if not (i >> bit) & 1]
+    return groups
+
+
 def graded_cohort(lesson: str, tmp_path_factory) -> dict:
     """Generate, autograde and make the feedback pages of the lesson's cohort once per test process.
 
     In a throw-away copy of the course: ``nbgrader generate_assignment``; the cohort, made from the released
     student notebook: ``solution`` (every answer from the source notebook), ``blank`` (the student notebook
-    untouched), ``wrong-<exercise>`` (every answer right but that exercise's main wrong answer from
-    ``tests/wrong_answers``) and ``wrong`` (every exercise answered with its main wrong answer at once);
+    untouched) and the submissions of :func:`wrong_submissions` (main wrong answers from ``tests/wrong_answers``,
+    several at once);
     ``nbgrader autograde`` and ``generate_feedback``. Every wrong answer, the further ones
     (``<exercise>--<variant>``) included, is also judged in one run of the solution by the same grader
     (``tests/variants.py``). Returns the course's ``root``, the ``released`` notebook, the autograde ``run``,
@@ -198,10 +218,10 @@ def graded_cohort(lesson: str, tmp_path_factory) -> dict:
     nbgrader(root, "generate_assignment", lesson, "--force")
     released = root / "notebooks" / lesson / f"{lesson}.ipynb"
     student_nb, source_nb = read(released), read(source_notebook(lesson))
-    cohort = {"solution": fill_answers(student_nb, source_nb), "blank": student_nb,
-              "wrong": fill_answers(student_nb, source_nb, replace=main_wrong_answers(lesson))}
-    for exercise, wrong in main_wrong_answers(lesson).items():
-        cohort[f"wrong-{exercise}"] = fill_answers(student_nb, source_nb, replace={exercise: wrong})
+    main = main_wrong_answers(lesson)
+    cohort = {"solution": fill_answers(student_nb, source_nb), "blank": student_nb}
+    for student, exercises in wrong_submissions(lesson).items():
+        cohort[student] = fill_answers(student_nb, source_nb, replace={e: main[e] for e in exercises})
     for student, nb in cohort.items():
         submit(root, lesson, student, nb)
     run = nbgrader(root, "autograde", lesson, "--force", check=False)

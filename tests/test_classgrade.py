@@ -302,7 +302,7 @@ def autograde(course, monkeypatch) -> list:
     real_run = subprocess.run
 
     def fake_run(command, *args, **kwargs):
-        if list(command[1:4]) != ["-m", "nbgrader", "autograde"]:
+        if list(command[1:4]) != ["-m", "grading.run_nbgrader", "autograde"]:
             return real_run(command, *args, **kwargs)  # subprocess.run is shared: leave other callers alone
         student = command[command.index("--student") + 1]
         commands.append((list(command[1:]), Path(kwargs["cwd"]), kwargs["env"]["PATH"]))
@@ -339,7 +339,7 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
     assert (course / ".grading" / "submitted" / "erin" / LESSON / NOTEBOOK).read_text() == notebook([code_cell()])
     assert not (collected / "erin" / LESSON / NOTEBOOK).exists(), "the external collection is left as it was"
     assert sorted(c[0][c[0].index("--student") + 1] for c in autograde) == ["alice", "dave", "erin"]
-    assert all(c[0][:4] == ["-m", "nbgrader", "autograde", LESSON] and c[0][-2:] == ["--force", "--x"] for c in autograde)
+    assert all(c[0][:4] == ["-m", "grading.run_nbgrader", "autograde", LESSON] and c[0][-2:] == ["--force", "--x"] for c in autograde)
     assert all(c[1] == course and c[2].startswith(str(Path(sys.executable).parent)) for c in autograde)
     assert (course / ".grading" / "submitted" / "alice" / LESSON / NOTEBOOK).exists(), "the collection is copied into the course"
     assert sorted(p.name for p in (course / ".grading" / "reports" / LESSON).iterdir() if p.suffix in (".txt", ".log", ".csv")) == [

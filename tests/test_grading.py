@@ -8,9 +8,12 @@ from that student notebook, and the scores are read back from the gradebook:
 
 * ``solution``: every answer filled in from the source notebook → every test cell at full marks;
 * ``blank``: the student notebook untouched → 0 everywhere;
-* ``wrong-<exercise>``: every answer right but one, replaced by the exercise's main wrong answer kept in
-  ``tests/wrong_answers/<lesson>.toml`` → the test cells listed there score 0, all others full marks;
-* ``wrong``: every exercise answered with its main wrong answer, for the feedback page.
+* ``wrong``: every exercise answered with its main wrong answer kept in ``tests/wrong_answers/<lesson>.toml``,
+  for the feedback page;
+* ``wrong-<k>``: several exercises answered with their main wrong answers, the others right
+  (``course.wrong_submissions``) → the test cells those wrong answers list score 0, all others full marks. For
+  every exercise and every exercise after it, one of them has the first wrong and the second right, so each
+  exercise's tests are shown not to depend on the exercises before it, in ``ceil(log2 n)`` gradings.
 
 Every wrong answer kept, the further ones (``<exercise>--<variant>``) included, is also judged by the same
 grader in one run of the solution (``tests/variants.py``): it fails its exercise's test cell with a message
@@ -171,12 +174,28 @@ class LessonRoundTrip(FeedbackPage):
         assert not shown, f"{lesson}: the message for the wrong {answer} shows hidden test lines: {shown}"
         if "--" in answer:
             return  # graded as a whole submission only for the exercise's main wrong answer
-        got = result["scores"][f"wrong-{answer}"]
+        wrong = course.wrong_answers(lesson)
         cells = course.graded_cells(lesson)
-        passed_anyway = {cell: got[cell] for cell in must_fail if got[cell][0] != 0}
-        assert not passed_anyway, f"{lesson}: the wrong {answer} still scores in {passed_anyway}"
-        collateral = {cell: got[cell] for cell in set(cells.tests) - must_fail if got[cell][0] != cells.tests[cell]}
-        assert not collateral, f"{lesson}: the wrong {answer} also cost marks in {collateral}, which do not depend on it"
+        holding = {student: exercises for student, exercises in course.wrong_submissions(lesson).items() if answer in exercises}
+        assert holding, f"{lesson}: no whole submission holds the wrong {answer}"
+        for student, exercises in holding.items():
+            got = result["scores"][student]
+            passed_anyway = {cell: got[cell] for cell in must_fail if got[cell][0] != 0}
+            assert not passed_anyway, f"{lesson}: the wrong {answer} still scores in {passed_anyway} (submission {student})"
+            lost = set().union(*(wrong[e]["fails"] for e in exercises))
+            collateral = {cell: got[cell] for cell in set(cells.tests) - lost if got[cell][0] != cells.tests[cell]}
+            assert not collateral, (
+                f"{lesson}: {student}, with the wrong {', '.join(exercises)}, also lost marks in {collateral}, "
+                f"which depend on none of them")
+
+    def test_every_exercise_is_graded_right_after_each_earlier_one_wrong(self):
+        """For exercises ``a`` before ``b``, some whole submission has ``a`` wrong and ``b`` right, so that ``b``
+        keeping its marks there shows its tests do not depend on ``a`` (``course.wrong_submissions``)."""
+        exercises = course.graded_cells(self.lesson).answers
+        groups = course.wrong_submissions(self.lesson).values()
+        uncovered = [(a, b) for i, a in enumerate(exercises) for b in exercises[i + 1:]
+                     if not any(a in g and b not in g for g in groups)]
+        assert not uncovered, f"{self.lesson}: no submission has the first wrong and the second right: {uncovered}"
 
     def test_the_solution_passes_every_test_cell_after_the_wrong_answers_judged_in_its_run(self, tmp_path_factory):
         """The one run that judges every wrong answer (``tests/variants.py``) ends as the solution's grading does."""
@@ -194,16 +213,17 @@ class LessonRoundTrip(FeedbackPage):
         result = graded(lesson, tmp_path_factory)
         root = result["root"]
         assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
-        for answer, entry in course.wrong_answers(lesson).items():
-            if "--" in answer:
-                continue  # a further wrong answer's message is checked in check_wrong_answer
-            page = root / ".grading" / "feedback" / f"wrong-{answer}" / lesson / f"{lesson}.html"
-            assert page.exists(), f"no feedback page for wrong-{answer}"
+        wrong = course.wrong_answers(lesson)
+        for student, exercises in course.wrong_submissions(lesson).items():
+            page = root / ".grading" / "feedback" / student / lesson / f"{lesson}.html"
+            assert page.exists(), f"no feedback page for {student}"
             text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
-            for cell in entry["fails"]:
-                assert cell in text, f"feedback of wrong-{answer} does not mention {cell}"
-            assert re.search(r"expected .+, (got|found) |hidden test \d+ of \d+ (failed|did not run)", text), (
-                f"feedback of wrong-{answer} never says what was expected and what came back, nor which hidden test failed")
+            for cell in set().union(*(wrong[e]["fails"] for e in exercises)):
+                assert cell in text, f"feedback of {student} does not mention {cell}"
+            said = re.findall(r"expected .+?, (?:got|found) |hidden test \d+ of \d+ (?:failed|did not run)", text)
+            assert len(said) >= len(exercises), (
+                f"feedback of {student} says what was expected and what came back, or which hidden test failed, "
+                f"{len(said)} times for {len(exercises)} failed exercises")
         solution_page = (root / ".grading" / "feedback" / "solution" / lesson / f"{lesson}.html").read_text()
         assert "most recent call last" not in solution_page, "the solution's feedback shows an error"
         assert "CheckFailed" not in solution_page, "the solution's feedback shows a failed check"

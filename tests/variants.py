@@ -1,10 +1,11 @@
 """A lesson's wrong answers judged in one sandboxed kernel, by the grader's own Execute step.
 
-The round trip grades the solution, the untouched notebook and each exercise's main wrong answer as whole
-submissions: a full ``nbgrader autograde`` each, which proves that the wrong answer costs its own exercise
-and nothing after it. A lesson keeps many more wrong answers, mostly the mistakes students made in trials
-(``<exercise>--<what it gets wrong>`` in ``tests/wrong_answers/``), and grading each as a whole submission
-costs a whole run of the lesson. They are judged here instead, in one run of the solution:
+The round trip grades the solution, the untouched notebook and the exercises' main wrong answers, several
+to a submission (``course.wrong_submissions``), as whole submissions: a full ``nbgrader autograde`` each,
+which proves that a wrong answer costs its own exercise and nothing after it. A lesson keeps many more
+wrong answers, mostly the mistakes students made in trials (``<exercise>--<what it gets wrong>`` in
+``tests/wrong_answers/``), and grading each as a whole submission costs a whole run of the lesson. They
+are judged here instead, in one run of the solution:
 
 :class:`OneKernelExecute` is the course's :class:`~grading.execute.SandboxedExecute` (the sandboxed kernel,
 the probes, the reference records and the judge of real grading). When it reaches an exercise's test cell,
@@ -14,7 +15,7 @@ solution back, runs the same cells and records the verdict again, which must pas
 wrong answer's, not something an earlier wrong answer left behind in the kernel). Then the lesson goes on.
 
 What this does not show, for the further wrong answers, is that the cells after the test cell still pass:
-that is shown once per exercise, by its main wrong answer, graded as a whole submission. The main wrong
+that is shown once per exercise, by its main wrong answer, graded in whole submissions. The main wrong
 answers are judged here too, and both ways must agree.
 """
 
