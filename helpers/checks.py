@@ -145,6 +145,11 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
         shown_expected = _show(expected_arr if expected_arr.ndim else float(expected_arr))
         shown_actual = _show(actual_arr if actual_arr.ndim else float(actual_arr))
         message = f"{what}: expected {shown_expected}, got {shown_actual}{where}"
+        if shown_expected == shown_actual:  # they differ beyond the digits shown: show the worst entry in full
+            worst = np.unravel_index(int(np.argmax(gap)), bad.shape) if bad.ndim else ()
+            exact, got = float(expected_arr[worst]), float(actual_arr[worst])
+            message += (f"; {'there ' if bad.ndim else ''}{got!r} differs from {exact!r} by {abs(got - exact):.3g}, "
+                        f"more than the tolerance {atol + rtol * abs(exact):.3g}")
         raise CheckFailed(message + (f". Hint: {hint}" if hint else ""))
 
 

@@ -25,6 +25,17 @@ def test_check_close_says_what_was_expected_and_what_came_back():
         check_close("mse()", 4.0, 5.0)
 
 
+def test_values_that_differ_beyond_the_digits_shown_are_shown_in_full():
+    """float32 rounding prints like the right answer at six digits: the worst entry is then shown in full."""
+    with pytest.raises(CheckFailed) as failure:
+        check_close("poly_features(x, 2)", np.array([1.0, 0.1], dtype=np.float32).astype(float), [1.0, 0.1], rtol=1e-12, atol=0,
+                    hint="compute in float64")
+    message = str(failure.value)
+    assert message.startswith("poly_features(x, 2): expected [1. , 0.1] (shape (2,)), got [1. , 0.1] (shape (2,))")
+    assert "there 0.10000000149011612 differs from 0.1 by 1.49e-09, more than the tolerance 1e-13" in message
+    assert message.endswith("Hint: compute in float64")
+
+
 @pytest.mark.parametrize(("got", "expected", "says"), [
     ((2, 1), (2,), "a dimension of length 1 more or fewer"),
     ((3,), (1, 3), "a dimension of length 1 more or fewer"),
