@@ -55,16 +55,18 @@ def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None
         raise CheckFailed(f"{what}: expected a {names}, got {type(value).__name__}: {_show(value)}")
 
 
-def to_float_array(what: str, value: Any) -> np.ndarray:
-    """Convert ``value`` (a number, list or array of numbers) to a float array, or fail saying what it was."""
+def to_float_array(what: str, value: Any, *, hint: str = "") -> np.ndarray:
+    """Convert ``value`` (a number, list or array of numbers) to a float array, or fail saying what it was
+    (and ``hint``, the check's hint)."""
+    end = f". Hint: {hint}" if hint else ""
     if isinstance(value, (bool, str, bytes)) or value is None:
-        raise CheckFailed(f"{what}: expected numbers, got {type(value).__name__}: {value!r}")
+        raise CheckFailed(f"{what}: expected numbers, got {type(value).__name__}: {value!r}{end}")
     if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple)):
-        raise CheckFailed(f"{what}: expected a number or a numpy array, got {type(value).__name__}")
+        raise CheckFailed(f"{what}: expected a number or a numpy array, got {type(value).__name__}{end}")
     try:
         return np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: expected numbers, got {_show(value)}") from None
+        raise CheckFailed(f"{what}: expected numbers, got {_show(value)}{end}") from None
 
 
 def _shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
@@ -101,7 +103,7 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = ""
     CheckFailed
         If ``value`` is not numbers, or has another shape (the message gives both shapes).
     """
-    array = to_float_array(what, value)
+    array = to_float_array(what, value, hint=hint)
     if array.shape != tuple(shape):
         hints = "; ".join(h for h in (_shape_hint(array.shape, tuple(shape)), hint) if h)
         raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}"

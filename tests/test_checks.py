@@ -25,6 +25,14 @@ def test_check_close_says_what_was_expected_and_what_came_back():
         check_close("mse()", 4.0, 5.0)
 
 
+def test_a_value_that_is_not_numbers_keeps_the_checks_hint():
+    with pytest.raises(CheckFailed) as failure:
+        check_close("grad of exp", "math range error", [2.0], hint="use the output you saved")
+    assert str(failure.value) == "grad of exp: expected numbers, got str: 'math range error'. Hint: use the output you saved"
+    with pytest.raises(CheckFailed, match=r"got dict\. Hint: return an array$"):
+        check_shape("x", {}, (2,), hint="return an array")
+
+
 def test_values_that_differ_beyond_the_digits_shown_are_shown_in_full():
     """float32 rounding prints like the right answer at six digits: the worst entry is then shown in full."""
     with pytest.raises(CheckFailed) as failure:
