@@ -33,6 +33,9 @@ c.CourseDirectory.solution_directory = os.path.join(".grading", "solution")
 c.CourseDirectory.db_url = os.environ.get("COURSE_GRADEBOOK_URL", "").strip() or "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# A student's Validate (the toolbar button, or `nbgrader validate`) reports every cell that raised, not only the
+# test cells: a broken answer that only later cells trip over is found before submitting.
+c.Validator.validate_all = True
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # A runaway cell is interrupted after this many seconds and scores 0; grading goes on.

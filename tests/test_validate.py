@@ -1,0 +1,26 @@
+"""A student's Validate reports every cell that raised, not only the test cells (``Validator.validate_all``)."""
+
+from __future__ import annotations
+
+import nbformat
+
+import course
+
+
+def _notebook(first_cell: str) -> nbformat.NotebookNode:
+    test = nbformat.v4.new_code_cell("assert 1 + 1 == 2\nprint('passed')")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "test_sum", "locked": True, "points": 1, "schema_version": 3,
+                                 "solution": False, "task": False}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(first_cell), test])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def test_validate_reports_an_ordinary_cell_that_raised_and_passes_one_that_did_not(tmp_path):
+    root = course.make_course(tmp_path / "course", [])
+    for name, first_cell in [("broken", "x = 1\nraise ValueError('a cell before the tests broke')"), ("fine", "x = 1\nprint(x)")]:
+        nbformat.write(_notebook(first_cell), root / f"{name}.ipynb")
+    broken = course.nbgrader(root, "validate", "broken.ipynb")
+    assert "The following cell failed" in broken.stdout and "a cell before the tests broke" in broken.stdout, broken.stdout
+    fine = course.nbgrader(root, "validate", "fine.ipynb")
+    assert "Success! Your notebook passes all the tests." in fine.stdout, fine.stdout
