@@ -54,6 +54,8 @@ class StudentReport:
     max_score: float | None = None
     seconds: float = 0.0
     unsandboxed: bool = False  # graded, but the submission ran without the sandbox
+    kept: bool = False  # graded by an earlier run with the same files; not graded again
+    by_hand: int = 0  # answers waiting to be graded by hand (written answers), as the gradebook flags them
 
     @property
     def status(self) -> str:
@@ -233,6 +235,19 @@ def prepare(lesson: str, submissions: Path | None = None, course: Path | None = 
     return ClassSetup(config, coursedir, expected, submissions, submitted, students, reference, reports)
 
 
+def waiting_manual_grades(db_url: str, lesson: str) -> dict[str, int]:
+    """``{student: number of answers flagged for grading by hand}`` of the lesson (written answers not graded yet)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            submissions = gb.assignment_submissions(lesson)
+        except MissingEntry:
+            return {}
+        return {submission.student.id: sum(grade.needs_manual_grade for notebook in submission.notebooks
+                                           for grade in notebook.grades) for submission in submissions}
+
+
 def finished_manual_grades(db_url: str, lesson: str, student: str) -> dict[tuple[str, str], float]:
     """``{(notebook, grade_id): manual score}`` of the grades a grader has finished (a manual score, no flag)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -378,7 +393,7 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
         grader = DaskGrader(setup, lesson, extra_args, scheduler=scheduler, workers=jobs, regrade=regrade)
         kept = grader.unchanged(to_grade)
         for student in kept:  # graded before with these very files: its grades and report stand
-            reports[student].graded = True
+            reports[student].graded = reports[student].kept = True
             reports[student].problems += problems_in_graded(autograded / student / lesson)
         if kept and progress:
             print(f"{len(kept)} of {len(students)} students were graded before with the same files: kept "
@@ -407,6 +422,9 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
     for student, (score, max_score) in scores(coursedir.db_url, lesson).items():
         if student in reports and reports[student].graded:  # never an earlier run's score beside NOT GRADED
             reports[student].score, reports[student].max_score = score, max_score
+    for student, waiting in waiting_manual_grades(coursedir.db_url, lesson).items():
+        if student in reports and reports[student].graded:
+            reports[student].by_hand = waiting
     write_reports(setup.reports, list(reports.values()))
     write_summary_plot(coursedir.db_url, lesson, setup.reports)
     return [reports[s] for s in sorted(reports)]
@@ -417,13 +435,18 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for report in reports:
         lines = [f"student: {report.student}", f"status: {report.status}", f"code score: {report.score} / {report.max_score}"]
+        if report.by_hand:
+            lines.append(f"answers to grade by hand: {report.by_hand} (Formgrader, Manual Grading)")
+        if report.kept:
+            lines.append("graded by an earlier run with the same files: kept")
         lines += [f"file problem: {p}" for p in report.files] + [f"grading problem: {p}" for p in report.problems]
         (folder / f"{report.student}.txt").write_text("\n".join(lines) + "\n")
     with (folder / "summary.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "status", "code_score", "max_code_score", "seconds", "problems"])
         for r in reports:
-            writer.writerow([r.student, r.status, r.score, r.max_score, round(r.seconds, 1), " | ".join(r.files + r.problems)])
+            seconds = "" if r.kept else round(r.seconds, 1)  # a kept grading was timed by the run that made it
+            writer.writerow([r.student, r.status, r.score, r.max_score, seconds, " | ".join(r.files + r.problems)])
     return folder
 
 
@@ -465,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{course_folders(args.course).reports / args.lesson}")
 
     class_report(args.lesson, args.course or Path.cwd())
+    by_hand = [r for r in reports if r.by_hand]
+    if by_hand:
+        print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(r.by_hand for r in by_hand)} "
+              f"in all): jupyter lab, then Nbgrader → Formgrader → Manual Grading. The scores above are the code alone; "
+              f"until then the export counts those answers as 0.")
     ungraded = [r.student for r in reports if not r.graded]
     if ungraded:
         print(f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)}): nothing is recorded for them "

@@ -204,10 +204,13 @@ class Similarity:
     matches: list[Match] = field(default_factory=list)
     reported: bool = False
     note: str = ""
+    identical: list[str] = field(default_factory=list)  # exercises answered with the same code to the character
 
     @property
     def exercises(self) -> list[str]:
-        return [m.exercise for m in self.matches]
+        """The exercises with a matching passage, then those answered identically without one."""
+        matched = [m.exercise for m in self.matches]
+        return matched + [e for e in self.identical if e not in matched]
 
 
 @dataclass
@@ -350,7 +353,8 @@ def compare_class(answers: dict[str, dict[str, str]], templates: dict[str, str],
             if {a, b} <= similar_to_reference:
                 notes.append("both are also similar to the reference solution")
             note = "; ".join(notes)
-            pairs.append(Similarity(a, b, score, shared_a / max(1, own[a]), shared_b / max(1, own[b]), matches, reported, note))
+            pairs.append(Similarity(a, b, score, shared_a / max(1, own[a]), shared_b / max(1, own[b]), matches, reported, note,
+                                    identical))
     key = lambda s: (-s.score, s.student, s.other)  # noqa: E731
     return sorted(pairs, key=key), sorted(reference_lines, key=key)
 

@@ -206,6 +206,32 @@ def test_write_reports_writes_a_summary_table(tmp_path):
     ]
 
 
+def test_a_kept_grading_and_answers_to_grade_by_hand_are_in_the_reports(tmp_path):
+    kept = StudentReport("alice", graded=True, score=7.0, max_score=10.0, kept=True, by_hand=1)
+    fresh = StudentReport("bob", graded=True, score=5.0, max_score=10.0, seconds=40.04)
+    folder = write_reports(tmp_path, [kept, fresh])
+    assert (folder / "alice.txt").read_text() == ("student: alice\nstatus: ok\ncode score: 7.0 / 10.0\n"
+                                                  "answers to grade by hand: 1 (Formgrader, Manual Grading)\n"
+                                                  "graded by an earlier run with the same files: kept\n")
+    with (folder / "summary.csv").open(newline="") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert rows["alice"]["seconds"] == "" and rows["bob"]["seconds"] == "40.0", "a kept grading was not timed by this run"
+
+
+def test_main_says_how_many_answers_wait_to_be_graded_by_hand(monkeypatch, capsys):
+    reports = [StudentReport("alice", graded=True, score=7.0, max_score=10.0, by_hand=1),
+               StudentReport("bob", graded=True, score=5.0, max_score=10.0)]
+    monkeypatch.setattr(classgrade, "grade_class", lambda *args, **kwargs: reports)
+    monkeypatch.setattr("grading.similarity.class_report", lambda *args: None)
+    assert classgrade.main([LESSON]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2 students have written answers to grade by hand (1 in all): jupyter lab, then Nbgrader → Formgrader → " \
+           "Manual Grading" in out
+    monkeypatch.setattr(classgrade, "grade_class", lambda *args, **kwargs: reports[1:])
+    classgrade.main([LESSON])
+    assert "grade by hand" not in capsys.readouterr().out
+
+
 def test_write_reports_replaces_earlier_reports(tmp_path):
     write_reports(tmp_path, [StudentReport("alice", problems=["old"])])
     write_reports(tmp_path, [StudentReport("alice", graded=True, score=1.0, max_score=1.0)])

@@ -132,6 +132,7 @@ def trial(tmp_path_factory) -> dict:
         assert done.returncode == 0, f"README step `{step}` failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     with (root / ".grading" / "reports" / LESSON / "summary.csv").open(newline="") as f:
         result["summary"] = {row["student"]: row for row in csv.DictReader(f)}
+    result["reports"] = {p.stem: p.read_text() for p in (root / ".grading" / "reports" / LESSON).glob("*.txt")}
     result["status"] = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
                                       capture_output=True, text=True, check=True).stdout
     archive = root / ".grading" / "downloaded" / LESSON / "archive"
@@ -145,6 +146,8 @@ def trial(tmp_path_factory) -> dict:
     result["frank_collect"] = run(root, f"python -m grading collect {LESSON} {base / 'frank.zip'}", env)
     result["frank_submitted"] = sorted(p.name for p in submitted.iterdir())
     result["frank_grade"] = run(root, f"python -m grading {LESSON}", env)
+    with (root / ".grading" / "reports" / LESSON / "summary.csv").open(newline="") as f:
+        result["frank_summary"] = {row["student"]: row for row in csv.DictReader(f)}
     # a lesson's name misspelt, in both commands
     typo = LESSON[:-2] + LESSON[-1]
     result["typo"] = typo, run(root, f"python -m grading {typo}", env), run(root, f"python -m grading collect {typo}", env)
@@ -307,6 +310,9 @@ def test_a_notebook_that_cannot_be_read_is_named_with_what_to_do_and_the_others_
     assert done.returncode == 1, done.stderr[-2000:]
     assert re.search(r"^frank\s+NOT GRADED\s", done.stdout, re.M), done.stdout
     assert "4 of 5 students were graded before with the same files: kept" in done.stderr
+    kept = {student: row["seconds"] for student, row in trial["frank_summary"].items() if student != "frank"}
+    assert kept == dict.fromkeys(["alice", "bob", "carol", "dave"], ""), f"a kept grading is not timed again: {kept}"
+    assert all(float(summary(trial)[student]["seconds"]) > 0 for student in kept), "the first run timed each grading"
     assert "1 of 5 students NOT GRADED (frank)" in done.stdout and "the export shows 0" in done.stdout
     assert f"python -m grading collect {LESSON} THEIR_DOWNLOAD.zip" in done.stdout
     reports = trial["root"] / ".grading" / "reports" / LESSON
@@ -319,6 +325,15 @@ def test_a_misspelt_lesson_is_named_with_the_right_one_and_no_traceback(trial):
         assert done.returncode == 1
         assert f"no lesson named {typo!r}: did you mean {LESSON}?" in done.stderr, done.stderr[-2000:]
         assert OTHER_LESSON in done.stderr and "Traceback" not in done.stderr and "generate_assignment" not in done.stderr
+
+
+def test_the_class_command_says_that_written_answers_wait_to_be_graded_by_hand(trial):
+    """bob handed in the notebook untouched: nbgrader scores his blank written answer 0 without a flag."""
+    first = step(trial, f"python -m grading {LESSON}")
+    assert re.search(r"^3 of 4 students have written answers to grade by hand \(3 in all\): jupyter lab, then "
+                     r"Nbgrader → Formgrader → Manual Grading", first.stdout, re.M), first.stdout[-2000:]
+    assert "answers to grade by hand: 1 (Formgrader, Manual Grading)" in trial["reports"]["alice"], trial["reports"]["alice"]
+    assert "grade by hand" not in trial["reports"]["bob"]
 
 
 def test_the_class_command_and_the_logs_are_free_of_library_noise(trial):

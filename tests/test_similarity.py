@@ -602,4 +602,7 @@ def test_identical_answers_are_reported_even_where_they_match_the_reference(tmp_
     partly = by_pair["own_a", "own_b"]
     skipped = next(iter(INDEPENDENT[first]))
     assert partly.note.startswith("identical code in ") and skipped not in partly.note.split(";")[0], partly.note
+    for pair in (twins, partly):  # the report's exercises column names every exercise its note calls identical
+        assert set(pair.identical) <= set(pair.exercises) and pair.identical, pair
+        assert all(e in pair.note or pair is twins for e in pair.identical), pair.note
     assert not any("identical" in s.note for s in result.pairs if {s.student, s.other} not in ({"ref_a", "ref_b"}, {"own_a", "own_b"}))
