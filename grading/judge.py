@@ -71,12 +71,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         if loops is None:
             raise checks.CheckFailed(f"{what}: expected `{record['function']}` defined with `def` in the notebook, "
                                      "found none (or it was bound to something else afterwards)")
-        if len(loops) > args.get("at_most", 0):
-            at_most = args.get("at_most", 0)
-            allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
-            found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
-            hint = args.get("hint", "")
-            raise checks.CheckFailed(f"{what}: expected {allowed}, found {found}" + (f". Hint: {hint}" if hint else ""))
+        checks._fail_on_loops(what, loops, args.get("at_most", 0), args.get("hint", ""))
     elif kind == "check_libraries":
         found = libraries_in_definition(earlier_cells, record["function"])
         if found is None:
@@ -85,7 +80,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         allowed, refused = tuple(args.get("allowed", ("numpy",))), tuple(args.get("refused", ()))
         problems = reach.problems(found[0], allowed, refused, unknown=found[1])
         if problems:
-            raise checks.CheckFailed(reach.message(what, problems, allowed, refused, args.get("hint", "")))
+            raise checks.CheckFailed(checks._with_hint(reach.message(what, problems, allowed, refused), args.get("hint", "")))
     else:
         raise checks.CheckFailed(f"unknown check {kind}")
 
@@ -150,7 +145,7 @@ def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_e
             if record["hidden"]:
                 hint = record["args"].get("hint", "")
                 shown = what if record["kind"] != "check_true" else "a hidden condition is not met"
-                message = f"hidden test {hidden_index} of {hidden_total} failed: {shown}" + (f". Hint: {hint}" if hint else "")
+                message = checks._with_hint(f"hidden test {hidden_index} of {hidden_total} failed: {shown}", hint)
             else:
                 message = str(failure)[:4000]
             return Verdict(False, message)

@@ -33,6 +33,11 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+def _with_hint(message: str, hint: str) -> str:
+    """``message``, then the check's ``hint`` (if any) after ". Hint: ", as every failure message ends."""
+    return f"{message}. Hint: {hint}" if hint else message
+
+
 def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None:
     """Fail unless ``value`` is an instance of ``expected``.
 
@@ -58,15 +63,14 @@ def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None
 def to_float_array(what: str, value: Any, *, hint: str = "") -> np.ndarray:
     """Convert ``value`` (a number, list or array of numbers) to a float array, or fail saying what it was
     (and ``hint``, the check's hint)."""
-    end = f". Hint: {hint}" if hint else ""
     if isinstance(value, (bool, str, bytes)) or value is None:
-        raise CheckFailed(f"{what}: expected numbers, got {type(value).__name__}: {value!r}{end}")
+        raise CheckFailed(_with_hint(f"{what}: expected numbers, got {type(value).__name__}: {value!r}", hint))
     if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple)):
-        raise CheckFailed(f"{what}: expected a number or a numpy array, got {type(value).__name__}{end}")
+        raise CheckFailed(_with_hint(f"{what}: expected a number or a numpy array, got {type(value).__name__}", hint))
     try:
         return np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: expected numbers, got {_show(value)}{end}") from None
+        raise CheckFailed(_with_hint(f"{what}: expected numbers, got {_show(value)}", hint)) from None
 
 
 def _shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
@@ -106,8 +110,7 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = ""
     array = to_float_array(what, value, hint=hint)
     if array.shape != tuple(shape):
         hints = "; ".join(h for h in (_shape_hint(array.shape, tuple(shape)), hint) if h)
-        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}"
-                          + (f". Hint: {hints}" if hints else ""))
+        raise CheckFailed(_with_hint(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}", hints))
     return array
 
 
@@ -152,7 +155,7 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
             exact, got = float(expected_arr[worst]), float(actual_arr[worst])
             message += (f"; {'there ' if bad.ndim else ''}{got!r} differs from {exact!r} by {abs(got - exact):.3g}, "
                         f"more than the tolerance {atol + rtol * abs(exact):.3g}")
-        raise CheckFailed(message + (f". Hint: {hint}" if hint else ""))
+        raise CheckFailed(_with_hint(message, hint))
 
 
 def check_true(condition: bool, message: str) -> None:
@@ -225,7 +228,7 @@ def check_equal(what: str, actual: Any, expected: Any, *, hint: str = "") -> Non
         If ``expected`` is not plain data (a mistake in the test cell, not in the answer).
     """
     if not _same(actual, expected):
-        raise CheckFailed(f"{what}: expected {expected!r}, got {_show(actual)}" + (f". Hint: {hint}" if hint else ""))
+        raise CheckFailed(_with_hint(f"{what}: expected {expected!r}, got {_show(actual)}", hint))
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -276,8 +279,8 @@ def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hi
     right = int(np.sum(predicted == labels))
     share = right / max(labels.size, 1)
     if not share >= at_least:
-        raise CheckFailed(f"{what}: expected at least {at_least:.1%} right, got {share:.1%} ({right:,} of {labels.size:,})"
-                          + (f". Hint: {hint}" if hint else ""))
+        raise CheckFailed(_with_hint(f"{what}: expected at least {at_least:.1%} right, got {share:.1%} "
+                                     f"({right:,} of {labels.size:,})", hint))
     return share
 
 
@@ -374,7 +377,7 @@ def _fail_on_loops(what: str, loops: list[str], at_most: int, hint: str) -> None
     if len(loops) > at_most:
         allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
         found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
-        raise CheckFailed(f"{what}: expected {allowed}, found {found}" + (f". Hint: {hint}" if hint else ""))
+        raise CheckFailed(_with_hint(f"{what}: expected {allowed}, found {found}", hint))
 
 
 def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("numpy",), refused: Sequence[str] = (),
@@ -437,7 +440,7 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
                         continue
                     found += _reached_value(value, f"{name} in {label}", function, todo, allowed, refused, api_names)
     if found:
-        raise CheckFailed(reach.message(what, found, allowed, refused, hint))
+        raise CheckFailed(_with_hint(reach.message(what, found, allowed, refused), hint))
 
 
 def _reached_value(value: Any, where: str, function: Any, todo: list, allowed: tuple[str, ...], refused: tuple[str, ...],

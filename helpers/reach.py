@@ -181,8 +181,8 @@ def problems(reach: Reach, allowed: tuple[str, ...], refused: tuple[str, ...], *
     return found
 
 
-def message(what: str, found: list[str], allowed: tuple[str, ...], refused: tuple[str, ...], hint: str) -> str:
-    """The failure message of ``check_libraries`` for the reasons ``found`` (the first six, each once)."""
+def message(what: str, found: list[str], allowed: tuple[str, ...], refused: tuple[str, ...]) -> str:
+    """The failure message of ``check_libraries`` for the reasons ``found`` (the first six, each once), before its hint."""
     refusing = f", naming none of {', '.join(refused)}" if refused else ""
     return (f"{what}: expected code that reaches only {', '.join(allowed)} and Python's built-ins{refusing}, "
-            f"found {'; '.join(list(dict.fromkeys(found))[:6])}" + (f". Hint: {hint}" if hint else ""))
+            f"found {'; '.join(list(dict.fromkeys(found))[:6])}")
