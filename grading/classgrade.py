@@ -30,9 +30,9 @@ from .course import CourseFolders, course_folders, load_config
 from .summary import write_summary_plot
 
 __all__ = [
-    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "StudentReport", "adopt_renamed", "check_files", "finished_manual_grades",
-    "gradable", "grade_class", "keep_finished_manual_grades", "main", "manual_answers", "near_name", "prepare",
-    "problems_in_graded", "scores", "summary_table", "write_reports",
+    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "Recorded", "StudentReport", "adopt_renamed", "check_files", "gradable",
+    "grade_class", "keep_finished_manual_grades", "main", "manual_answers", "near_name", "prepare", "problems_in_graded",
+    "recorded", "summary_table", "write_reports",
 ]
 
 #: Markers that the hardened Execute step writes into graded notebooks, and what they mean.
@@ -159,8 +159,18 @@ def problems_in_graded(folder: Path) -> list[str]:
     return found
 
 
-def scores(db_url: str, lesson: str) -> dict[str, tuple[float, float]]:
-    """``{student: (code score, max code score)}`` of the lesson, read from the gradebook at ``db_url``."""
+@dataclass
+class Recorded:
+    """What the gradebook holds for one student's submission of a lesson."""
+
+    score: float  # code score
+    max_score: float  # max code score
+    waiting: int  # answers flagged for grading by hand (written answers not graded yet)
+    finished: dict[tuple[str, str], float]  # {(notebook, grade_id): manual score} a grader finished (no flag)
+
+
+def recorded(db_url: str, lesson: str) -> dict[str, Recorded]:
+    """``{student: Recorded}`` for every submission of the lesson in the gradebook at ``db_url``, read in one pass."""
     from nbgrader.api import Gradebook, MissingEntry
 
     result = {}
@@ -170,7 +180,12 @@ def scores(db_url: str, lesson: str) -> dict[str, tuple[float, float]]:
         except MissingEntry:
             return result
         for submission in submissions:
-            result[submission.student.id] = (float(submission.code_score), float(submission.max_code_score))
+            grades = [(notebook.name, grade) for notebook in submission.notebooks for grade in notebook.grades]
+            result[submission.student.id] = Recorded(
+                float(submission.code_score), float(submission.max_code_score),
+                waiting=sum(grade.needs_manual_grade for _, grade in grades),
+                finished={(notebook, grade.name): grade.manual_score for notebook, grade in grades
+                          if grade.manual_score is not None and not grade.needs_manual_grade})
     return result
 
 
@@ -235,32 +250,6 @@ def prepare(lesson: str, submissions: Path | None = None, course: Path | None = 
     return ClassSetup(config, coursedir, expected, submissions, submitted, students, reference, reports)
 
 
-def waiting_manual_grades(db_url: str, lesson: str) -> dict[str, int]:
-    """``{student: number of answers flagged for grading by hand}`` of the lesson (written answers not graded yet)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            submissions = gb.assignment_submissions(lesson)
-        except MissingEntry:
-            return {}
-        return {submission.student.id: sum(grade.needs_manual_grade for notebook in submission.notebooks
-                                           for grade in notebook.grades) for submission in submissions}
-
-
-def finished_manual_grades(db_url: str, lesson: str, student: str) -> dict[tuple[str, str], float]:
-    """``{(notebook, grade_id): manual score}`` of the grades a grader has finished (a manual score, no flag)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            submission = gb.find_submission(lesson, student)
-        except MissingEntry:
-            return {}
-        return {(notebook.name, grade.name): grade.manual_score for notebook in submission.notebooks for grade in notebook.grades
-                if grade.manual_score is not None and not grade.needs_manual_grade}
-
-
 def manual_answers(folder: Path) -> dict[tuple[str, str], str]:
     """``{(notebook, grade_id): source}`` of the cells graded by hand (written answers, tasks) in a student's
     autograded notebooks."""
@@ -278,24 +267,27 @@ def manual_answers(folder: Path) -> dict[tuple[str, str], str]:
     return answers
 
 
-def keep_finished_manual_grades(db_url: str, lesson: str, student: str, finished: dict[tuple[str, str], float],
-                                before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]) -> int:
+def keep_finished_manual_grades(db_url: str, lesson: str, finished: dict[str, dict[tuple[str, str], float]],
+                                before: dict[str, dict[tuple[str, str], str]], after: dict[str, dict[tuple[str, str], str]]) -> int:
     """``nbgrader autograde`` flags every manually graded cell again; clear the flag where the grader had
-    finished and the student's answer is the one that was graded. Return how many grades were kept."""
+    finished (``finished[student]``) and the student's answer is the one that was graded (``before[student]``,
+    the same as ``after[student]``). Return how many grades were kept."""
     from nbgrader.api import Gradebook, MissingEntry
 
     kept = 0
     with Gradebook(db_url) as gb:
-        for (notebook, grade_id), manual_score in finished.items():
-            if (notebook, grade_id) not in before or before[(notebook, grade_id)] != after.get((notebook, grade_id)):
-                continue
-            try:
-                grade = gb.find_grade(grade_id, notebook, lesson, student)
-            except MissingEntry:
-                continue
-            if grade.manual_score == manual_score and grade.needs_manual_grade:
-                grade.needs_manual_grade = False
-                kept += 1
+        for student, grades in finished.items():
+            for (notebook, grade_id), manual_score in grades.items():
+                answer = before[student].get((notebook, grade_id))
+                if answer is None or answer != after[student].get((notebook, grade_id)):
+                    continue
+                try:
+                    grade = gb.find_grade(grade_id, notebook, lesson, student)
+                except MissingEntry:
+                    continue
+                if grade.manual_score == manual_score and grade.needs_manual_grade:
+                    grade.needs_manual_grade = False
+                    kept += 1
         gb.db.commit()
     return kept
 
@@ -384,7 +376,8 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
     if progress and len(to_grade) < len(students):
         print(f"{len(students)} students: {len(to_grade)} with a notebook to grade, {len(students) - len(to_grade)} without "
               f"(named in the table at the end)", file=sys.stderr)
-    finished = {s: finished_manual_grades(coursedir.db_url, lesson, s) for s in to_grade}
+    recorded_before = recorded(coursedir.db_url, lesson)
+    finished = {s: recorded_before[s].finished for s in to_grade if s in recorded_before and recorded_before[s].finished}
     answers = {s: manual_answers(autograded / s / lesson) for s in to_grade}
     jobs = max(1, jobs or os.cpu_count() or 1)
     if dask:
@@ -415,16 +408,14 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
             report.problems.append(outcome.problem or "grading failed: " + (" | ".join(errors[-3:]) or f"exit code {outcome.returncode}"))
         report.problems += problems_in_graded(folder)
 
-    for student in to_grade:
-        if reports[student].graded and finished[student]:
-            keep_finished_manual_grades(coursedir.db_url, lesson, student, finished[student], answers[student],
-                                        manual_answers(autograded / student / lesson))
-    for student, (score, max_score) in scores(coursedir.db_url, lesson).items():
+    regraded = [s for s in finished if reports[s].graded and not reports[s].kept]  # graded again in this run
+    if regraded:
+        keep_finished_manual_grades(coursedir.db_url, lesson, {s: finished[s] for s in regraded}, answers,
+                                    {s: manual_answers(autograded / s / lesson) for s in regraded})
+    for student, record in recorded(coursedir.db_url, lesson).items():
         if student in reports and reports[student].graded:  # never an earlier run's score beside NOT GRADED
-            reports[student].score, reports[student].max_score = score, max_score
-    for student, waiting in waiting_manual_grades(coursedir.db_url, lesson).items():
-        if student in reports and reports[student].graded:
-            reports[student].by_hand = waiting
+            reports[student].score, reports[student].max_score = record.score, record.max_score
+            reports[student].by_hand = record.waiting
     write_reports(setup.reports, list(reports.values()))
     write_summary_plot(coursedir.db_url, lesson, setup.reports)
     return [reports[s] for s in sorted(reports)]

@@ -347,7 +347,8 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
     # nbgrader's gradebook runs `alembic`, which lives beside this Python (as when the environment is activated)
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     # an earlier run's scores are in the gradebook: never shown beside NOT GRADED
-    monkeypatch.setattr(classgrade, "scores", lambda db_url, lesson: {s: (1.0, 2.0) for s in ["alice", "bob", "carol", "dave", "erin"]})
+    monkeypatch.setattr(classgrade, "recorded", lambda db_url, lesson: {
+        s: classgrade.Recorded(1.0, 2.0, waiting=0, finished={}) for s in ["alice", "bob", "carol", "dave", "erin"]})
     reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, extra_args=["--x"], progress=False, dask=False)
 
     assert [r.student for r in reports] == ["alice", "bob", "carol", "dave", "erin"]
