@@ -24,3 +24,21 @@ def test_validate_reports_an_ordinary_cell_that_raised_and_passes_one_that_did_n
     assert "The following cell failed" in broken.stdout and "a cell before the tests broke" in broken.stdout, broken.stdout
     fine = course.nbgrader(root, "validate", "fine.ipynb")
     assert "Success! Your notebook passes all the tests." in fine.stdout, fine.stdout
+
+
+def _config(path, monkeypatch):
+    from traitlets.config import Config
+
+    monkeypatch.setenv("COURSE_HUB_COURSE_ID", "course")
+    monkeypatch.setenv("COURSE_HUB_EXCHANGE", "/srv/exchange")
+    config = Config()
+    exec(compile(path.read_text(), str(path), "exec"), {"get_config": lambda: config, "__file__": str(path)})
+    return config
+
+
+def test_the_class_hub_validates_as_the_course_does(monkeypatch):
+    """The hub's students never read the course's nbgrader_config.py: its own configuration says the same of Validate."""
+    course_validator = _config(course.REPO / "nbgrader_config.py", monkeypatch).Validator
+    hub_validator = _config(course.REPO / "hub" / "roles" / "common" / "nbgrader_config.py", monkeypatch).Validator
+    assert course_validator.validate_all is True
+    assert dict(hub_validator) == dict(course_validator), "hub/roles/common/nbgrader_config.py and nbgrader_config.py differ"
