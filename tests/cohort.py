@@ -325,12 +325,13 @@ class Submission:
     kinds: list[str] = field(default_factory=list)
 
 
-def _attack(student_nb, source_nb, lesson: str, attacks: dict[str, str]):
-    """The solution, with ``attacks[answer]`` put above the solution of each attacked answer cell."""
+def _attack(student_nb, source_nb, lesson: str, attacks: dict[str, str], wrong: dict[str, str] | None = None):
+    """The solution, with ``attacks[answer]`` put above the solution of each attacked answer cell, and ``wrong[answer]``
+    in place of the solution of each answer cell it names."""
     solved = {c.metadata["nbgrader"]["grade_id"]: c.source for c in course.fill_answers(student_nb, source_nb).cells
               if course.nbgrader_meta(c).get("solution")}
     replace = {answer: code + solved[answer] for answer, code in attacks.items()}
-    return course.fill_answers(student_nb, source_nb, replace=replace)
+    return course.fill_answers(student_nb, source_nb, replace={**replace, **(wrong or {})})
 
 
 def _assigned(node: ast.AST) -> set[str]:
@@ -399,13 +400,6 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     subs.append(Submission("crashes", _attack(student_nb, source_nb, lesson, crashes), lost=_lost(lesson, list(crashes)),
                            kinds=["kernel kills itself (os._exit)", "native crash (segfault)", "memory bomb", "sys.exit"]))
 
-    loops = {e[0]: INFINITE_LOOP, e[1]: SWALLOWS_INTERRUPT}
-    nb = _attack(student_nb, source_nb, lesson, loops)
-    flood_at = next(i for i, c in enumerate(nb.cells) if course.nbgrader_meta(c).get("grade_id") == e[2])
-    nb.cells.insert(flood_at, nbformat.v4.new_code_cell(FLOOD))
-    subs.append(Submission("loops-and-flood", nb, lost=_lost(lesson, list(loops)),
-                           kinds=["infinite loop", "loop that swallows the interrupt", "flood of output"]))
-
     wrong = course.wrong_answers(lesson)
     tampered = {e[0]: PATCH_NUMPY_AND_HELPERS, e[1]: EQUALS_EVERYTHING, e[2]: PATCH_BUILTINS, e[3]: PATCH_TORCH_AND_MATH}
     solved = course.fill_answers(student_nb, source_nb,
@@ -423,19 +417,26 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
                                   "builtins patched", "torch and math patched", "names the tests use rebound",
                                   "notebook names another kernel"]))
 
-    edited = course.fill_answers(student_nb, source_nb, replace={e[0]: wrong[e[0]]["source"], e[1]: wrong[e[1]]["source"]})
-    first_test = next(c for c in edited.cells if course.nbgrader_meta(c).get("grade_id") in wrong[e[0]]["fails"])
+    # Hangs, a flood of output, test cells edited and deleted, snooping and an extra notebook: in one submission
+    # (each costs a whole grading of the lesson). The hangs are in the first two exercises; the third and fourth
+    # hold wrong answers whose test cells are edited and deleted, so they must lose exactly what those lose.
+    loops = {e[0]: INFINITE_LOOP, e[1]: SWALLOWS_INTERRUPT}
+    edited = _attack(student_nb, source_nb, lesson, loops, wrong={a: wrong[a]["source"] for a in (e[2], e[3])})
+    first_test = next(c for c in edited.cells if course.nbgrader_meta(c).get("grade_id") in wrong[e[2]]["fails"])
     first_test.source = "print('all tests passed')"
-    second_test = next(c for c in edited.cells if course.nbgrader_meta(c).get("grade_id") in wrong[e[1]]["fails"]
+    second_test = next(c for c in edited.cells if course.nbgrader_meta(c).get("grade_id") in wrong[e[3]]["fails"]
                        and c is not first_test)
     edited.cells.remove(second_test)
-    snoop_at = next(i for i, c in enumerate(edited.cells) if course.nbgrader_meta(c).get("grade_id") == e[2])
+    flood_at = next(i for i, c in enumerate(edited.cells) if course.nbgrader_meta(c).get("grade_id") == e[2])
+    edited.cells.insert(flood_at, nbformat.v4.new_code_cell(FLOOD))
+    snoop_at = next(i for i, c in enumerate(edited.cells) if course.nbgrader_meta(c).get("grade_id") == e[3])
     edited.cells.insert(snoop_at, nbformat.v4.new_code_cell(SNOOP))
-    # the answers here are wrong but defined: exactly the wrong answers' own failures
     # an extra notebook beside the lesson's: reported by name, not graded; the lesson's notebook is graded as usual
-    subs.append(Submission("tests-edited-and-snooping", edited, lost=set(wrong[e[0]]["fails"]) | set(wrong[e[1]]["fails"]),
+    subs.append(Submission("hangs-edits-and-snooping", edited,
+                           lost=_lost(lesson, list(loops)) | set(wrong[e[2]]["fails"]) | set(wrong[e[3]]["fails"]),
                            extra={"scratch.ipynb": json.dumps(nbformat.v4.new_notebook())},
-                           kinds=["test cell edited", "test cell deleted", "reads solutions and hidden tests",
+                           kinds=["infinite loop", "loop that swallows the interrupt", "flood of output",
+                                  "test cell edited", "test cell deleted", "reads solutions and hidden tests",
                                   "writes the gradebook and another student's files", "reaches the network",
                                   "extra notebook"]))
 

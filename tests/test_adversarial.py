@@ -65,7 +65,7 @@ class AdversarialCohort:
         assert any("corrupt notebook" in p for p in result["reports"]["corrupt"].files)
         assert any("missing notebook" in p for p in result["reports"]["missing"].files)
         assert any("my_homework.ipynb" in p for p in result["reports"]["wrong-name"].files)
-        assert any("extra notebook scratch.ipynb" in p for p in result["reports"]["tests-edited-and-snooping"].files)
+        assert any("extra notebook scratch.ipynb" in p for p in result["reports"]["hangs-edits-and-snooping"].files)
         summary = (result["root"] / ".grading" / "reports" / self.lesson / "summary.csv").read_text()
         assert all(student in summary for student in result["submissions"])
 
@@ -85,8 +85,8 @@ class AdversarialCohort:
         # os._exit and the segfault always kill the kernel; the memory bomb either raises MemoryError or kills
         # the kernel at the limit, depending on what the lesson has imported (torch allocates outside Python)
         assert problems["crashes"].count("crash or hang") in (2, 3), problems["crashes"]
-        assert "timeout" in problems["loops-and-flood"] and "crash or hang" in problems["loops-and-flood"]
-        assert "output flood" in problems["loops-and-flood"]
+        assert "timeout" in problems["hangs-edits-and-snooping"] and "crash or hang" in problems["hangs-edits-and-snooping"]
+        assert "output flood" in problems["hangs-edits-and-snooping"]
         # every test cell of the forgers sent data the grader refused, and the grader said so for each
         tests = len(course.graded_cells(self.lesson).tests)
         for student in ("forger-even", "forger-odd"):
@@ -94,14 +94,14 @@ class AdversarialCohort:
         assert [r.status for r in result["before"]] == ["ok"], [(r.student, r.problems) for r in result["before"]]
 
     def test_a_flood_of_output_is_not_kept(self, result):
-        graded = result["root"] / ".grading" / "autograded" / "loops-and-flood" / self.lesson / f"{self.lesson}.ipynb"
+        graded = result["root"] / ".grading" / "autograded" / "hangs-edits-and-snooping" / self.lesson / f"{self.lesson}.ipynb"
         assert graded.stat().st_size < 8_000_000, f"the autograded notebook is {graded.stat().st_size} bytes"
 
     def test_graded_code_sees_no_course_no_network_and_damages_nothing(self, result):
         if not sandbox_status().available:
             pytest.skip(f"no sandbox here: {sandbox_status().reason}")
         root = result["root"]
-        graded = root / ".grading" / "autograded" / "tests-edited-and-snooping" / self.lesson / f"{self.lesson}.ipynb"
+        graded = root / ".grading" / "autograded" / "hangs-edits-and-snooping" / self.lesson / f"{self.lesson}.ipynb"
         outputs = ["".join(o.get("text", "")) for c in json.loads(graded.read_text())["cells"] for o in c.get("outputs", [])]
         line = next(text for text in outputs if "SNOOP " in text)
         seen = json.loads(line.split("SNOOP ", 1)[1].splitlines()[0])

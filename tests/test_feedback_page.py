@@ -115,6 +115,7 @@ class FeedbackPage:
         result = course.graded_cohort(lesson, tmp_path_factory)
         root = result["root"]
         assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
+        assert "Alternative text is missing" not in result["feedback_run"].stderr, "a figure without alternative text"
         pages = {student: root / ".grading" / "feedback" / student / lesson / f"{lesson}.html" for student in ("solution", "wrong")}
         for student, page in pages.items():
             assert page.exists(), f"no feedback page for {student}"
@@ -236,6 +237,9 @@ class FeedbackPage:
             sources = opened.page.evaluate("""() => [...document.querySelectorAll('[src], link[href]')]
                 .map(e => e.getAttribute('src') || e.getAttribute('href')).filter(s => !s.startsWith('data:'))""")
             assert not sources, f"{self.lesson}/{student}: the page refers to files or URLs: {sources[:10]}"
+            alts = opened.page.evaluate("() => [...document.querySelectorAll('img')].map(e => e.getAttribute('alt'))")
+            assert alts and all(alt and alt.startswith("a figure drawn by this cell: ") for alt in alts), \
+                f"{self.lesson}/{student}: every figure has an alternative text of its own, got {alts[:5]}"
         size = size_without_images(feedback.pages["solution"])
         assert size < MAX_PAGE_BYTES, f"{self.lesson}: the solution's page is {size} bytes without images (limit {MAX_PAGE_BYTES})"
 
