@@ -361,7 +361,9 @@ def _lost(lesson: str, answers: list[str]) -> set[str]:
         for node in tree.body:
             # names read from outside the statement (its own locals, loop and comprehension variables excluded)
             local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            local |= {a.arg for n in ast.walk(node) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+            local |= {a.arg for n in ast.walk(node) if isinstance(n, ast.arguments)
+                      for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a is not None}
+            local |= {n.name for n in ast.walk(node) if isinstance(n, ast.ExceptHandler) and n.name}
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not stopped:
                 if used & missing:
