@@ -291,12 +291,18 @@ LOOP_CALLS = frozenset({"vectorize", "frompyfunc", "apply_along_axis", "apply_ov
 #: The same from ``functools`` and ``itertools``, counted when called by their bare name or through their module:
 #: ``np.add.reduce`` and ``np.add.accumulate`` are NumPy's own (ufunc methods), not loops.
 LOOP_FUNCTIONS = {"reduce": "functools", "accumulate": "itertools", "starmap": "itertools"}
+#: Built-ins that iterate over their argument in Python, counted when called by their bare name (``sum(G)`` adds the
+#: rows of an array one by one; ``G.sum()`` and ``np.sum`` are NumPy's). Over a comprehension, the comprehension counts.
+LOOP_BUILTINS = frozenset({"sum"})
 
 
 def _loop_call(call: ast.Call) -> str | None:
     """The name of the loop in disguise ``call`` makes, or None."""
     function = call.func
     if isinstance(function, ast.Name):
+        if function.id in LOOP_BUILTINS:
+            over_comprehension = call.args and isinstance(call.args[0], LOOP_NODES)
+            return None if over_comprehension else function.id
         return function.id if function.id in LOOP_CALLS or function.id in LOOP_FUNCTIONS else None
     if isinstance(function, ast.Attribute):
         if function.attr in LOOP_CALLS:
@@ -321,7 +327,7 @@ def loops_in_tree(tree: ast.AST) -> list[str]:
 def count_loops(source: str) -> list[str]:
     """The Python loops in ``source`` (one name per ``for``, ``while``, comprehension or ``np.vectorize``,
     ``np.frompyfunc``, ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``,
-    ``itertools.accumulate`` or ``itertools.starmap`` call)."""
+    ``itertools.accumulate``, ``itertools.starmap`` or built-in ``sum`` call)."""
     return loops_in_tree(ast.parse(textwrap.dedent(source)))
 
 

@@ -131,6 +131,10 @@ def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_nev
     ("np.add.reduce(x) + np.maximum.accumulate(x)[-1]", []),
     ("np.mean((x - y) ** 2, axis=-1)", []),
     ("x.map_blocks(f)", []),
+    ("sum(G)", ["sum"]),
+    ("sum(G, np.zeros(3))", ["sum"]),
+    ("sum(g * g for g in G)", ["GeneratorExp"]),
+    ("G.sum(axis=0) + np.sum(G, axis=0) + x.sum()", []),
 ])
 def test_calls_that_loop_in_python_count_as_loops(source, found):
     from helpers.checks import count_loops
