@@ -47,19 +47,20 @@ c.ExecutePreprocessor.kernel_name = "python3"
 # An LMS download goes to .grading/downloaded/<lesson>/archive/ (zip files as downloaded, or the files in them);
 # `nbgrader zip_collect <lesson>` (or `python -m grading collect <lesson> ...`, which checks that something was
 # collected) finds each student from the file's name. Canvas names files
-# `[late_]<login>_[late_]<user id>_<submission id>_<file>`: the login is the student id. Moodle puts each
+# `<lastnamefirstname>_[LATE_]<user id>_<submission id>_<file>`: the user id is the student id (two students may have
+# the same name, never the same id; Canvas's gradebook export lists the ids in its ID column). Moodle puts each
 # student's files in a folder `<Full Name>_<participant id>_assignsubmission_file_/`: the participant id is.
 # The group `late` holds Canvas's late mark (nbgrader ignores it; `python -m grading collect` lists those students).
 c.ZipCollectApp.downloaded_directory = os.path.join(".grading", "downloaded")
 c.FileNameCollectorPlugin.named_regexp = r"""(?x)
     .*[\\/]                                    # the folder the download was extracted to
-    (?=(?P<late> (?i:late_)[^\\/_]+_\d+_\d+_     # Canvas's late mark, before the login
+    (?=(?P<late> (?i:late_)[^\\/_]+_\d+_\d+_     # Canvas's late mark, before the name
               | [^\\/_]+_(?i:late_)\d+_\d+_ )?)  # or after it (a lookahead: it reads, the groups below match)
     (?: [^\\/]*_(?=\d+_assignsubmission_)      # Moodle: <Full Name>_, then the participant id
-      | (?i:late_)? )                          # Canvas: late_ in front of the login
-    (?P<student_id>[^\\/_]+)
+      | (?i:late_)?[^\\/_]+_(?i:late_)? )       # Canvas: <lastnamefirstname>_, late_ before or after it
+    (?P<student_id>\d+)                       # Canvas's user id, Moodle's participant id
     (?: _assignsubmission_[a-z]+_[\\/]         # Moodle: _assignsubmission_file_/<file>
-      | _(?i:late_)?\d+_\d+_ )                 # Canvas: _[late_]<user id>_<submission id>_<file>
+      | _\d+_ )                               # Canvas: _<submission id>_<file>
     (?P<file_id>[^\\/]+)$
 """
 

@@ -55,7 +55,7 @@ class StudentReport:
     seconds: float = 0.0
     unsandboxed: bool = False  # graded, but the submission ran without the sandbox
     kept: bool = False  # graded by an earlier run with the same files; not graded again
-    by_hand: int = 0  # answers waiting to be graded by hand (written answers), as the gradebook flags them
+    by_hand: list[str] = field(default_factory=list)  # answers waiting to be graded by hand (their cells' grade ids)
 
     @property
     def status(self) -> str:
@@ -165,7 +165,7 @@ class Recorded:
 
     score: float  # code score
     max_score: float  # max code score
-    waiting: int  # answers flagged for grading by hand (written answers not graded yet)
+    waiting: list[str]  # grade ids of the answers flagged for grading by hand (written answers not graded yet)
     finished: dict[tuple[str, str], float]  # {(notebook, grade_id): manual score} a grader finished (no flag)
 
 
@@ -183,7 +183,7 @@ def recorded(db_url: str, lesson: str) -> dict[str, Recorded]:
             grades = [(notebook.name, grade) for notebook in submission.notebooks for grade in notebook.grades]
             result[submission.student.id] = Recorded(
                 float(submission.code_score), float(submission.max_code_score),
-                waiting=sum(grade.needs_manual_grade for _, grade in grades),
+                waiting=[grade.name for _, grade in grades if grade.needs_manual_grade],
                 finished={(notebook, grade.name): grade.manual_score for notebook, grade in grades
                           if grade.manual_score is not None and not grade.needs_manual_grade})
     return result
@@ -329,7 +329,7 @@ def _grade_locally(course: Path, lesson: str, students: list[str], extra_args: l
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(grade, s) for s in students]
-        bar = tqdm(as_completed(futures), total=len(futures), desc=f"grading {lesson}", unit="student", disable=not progress)
+        bar = tqdm(as_completed(futures), total=len(futures), desc=f"grading {lesson}", unit="student", disable=not progress or not futures)
         for future in bar:
             yield future.result()
 
@@ -427,7 +427,7 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
     for report in reports:
         lines = [f"student: {report.student}", f"status: {report.status}", f"code score: {report.score} / {report.max_score}"]
         if report.by_hand:
-            lines.append(f"answers to grade by hand: {report.by_hand} (Formgrader, Manual Grading)")
+            lines.append(f"answers to grade by hand: {len(report.by_hand)}, {', '.join(report.by_hand)} (Formgrader, Manual Grading)")
         if report.kept:
             lines.append("graded by an earlier run with the same files: kept")
         lines += [f"file problem: {p}" for p in report.files] + [f"grading problem: {p}" for p in report.problems]
@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     class_report(args.lesson, args.course or Path.cwd())
     by_hand = [r for r in reports if r.by_hand]
     if by_hand:
-        print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(r.by_hand for r in by_hand)} "
+        print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(len(r.by_hand) for r in by_hand)} "
               f"in all): jupyter lab, then Nbgrader → Formgrader → Manual Grading. The scores above are the code alone; "
               f"until then the export counts those answers as 0.")
     ungraded = [r.student for r in reports if not r.graded]

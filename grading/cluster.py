@@ -267,7 +267,9 @@ def run_on_cluster(bundle: LessonBundle, submissions: dict[str, Submission], on_
     if scheduler:
         client = Client(scheduler, timeout="30s")
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        # the scheduler always serves a few HTTP pages (health, info): on a free port of localhost only, so that it
+        # neither takes Dask's usual port 8787 nor warns that another program has it
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="localhost:0",
                                silence_logs=40)
         client = Client(cluster)
     try:
@@ -279,7 +281,7 @@ def run_on_cluster(bundle: LessonBundle, submissions: dict[str, Submission], on_
                                  key=f"{attempt}-{bundle.lesson}-{student}-{sub.digest[:12]}")
 
         futures = {submit(student, "grade", shared): student for student in submissions}
-        bar = tqdm(total=len(futures), desc=f"grading {bundle.lesson}", unit="student", disable=not progress)
+        bar = tqdm(total=len(futures), desc=f"grading {bundle.lesson}", unit="student", disable=not progress or not futures)
         failures, start = 0, time.perf_counter()
 
         def finish(student: str, future) -> None:
@@ -376,6 +378,8 @@ class DaskGrader:
         from .classgrade import Outcome
 
         todo = {s: self.submissions.get(s) or read_submission(self.setup.submitted / s / self.lesson, s) for s in students}
+        if not todo:  # every student kept: no cluster to start
+            return
         results: Queue = Queue()
 
         def on_result(student: str, graded: Graded | None, problem: str) -> None:

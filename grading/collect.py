@@ -28,7 +28,7 @@ __all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "collect", "main"]
 
 #: The names the course's configuration collects, for messages (``{notebook}``: the lesson's notebook).
 EXPECTED_NAMES = (
-    "Canvas: <login>_<user id>_<submission id>_{notebook} (late_ before the login or the user id is allowed)",
+    "Canvas: <lastnamefirstname>_<user id>_<submission id>_{notebook} (LATE_ before the user id for a late one)",
     "Moodle: <Full Name>_<participant id>_assignsubmission_file_/{notebook}",
 )
 
@@ -46,7 +46,7 @@ class Collected:
     unmatched: list[str] = field(default_factory=list)  # notebooks whose name holds no student id
     not_notebooks: list[str] = field(default_factory=list)  # other files (Moodle's online text, say): not collected
     renamed: dict[str, list[str]] = field(default_factory=dict)  # students' notebooks under another name than the lesson's
-    late: set[str] = field(default_factory=set)  # students whose file the LMS named late (Canvas's late_)
+    late: set[str] = field(default_factory=set)  # students whose file the LMS named late (Canvas's LATE_)
 
     @property
     def notebooks(self) -> int:

@@ -569,7 +569,8 @@ def class_report(lesson: str, course: Path, submissions: Path | None = None, qui
         print(f"similarity report of {lesson} not written: {type(error).__name__}: {error}", file=sys.stderr)
         return None
     if not quiet:
-        print(f"similar answers: {len(result.reported_pairs)} pairs, {len(result.reported_reference)} similar to the "
+        pairs = len(result.reported_pairs)
+        print(f"similar answers: {pairs} pair{'s' * (pairs != 1)}, {len(result.reported_reference)} similar to the "
               f"reference solution: {result.folder / 'similarity.html'}", file=sys.stderr)
     return result
 

@@ -207,11 +207,11 @@ def test_write_reports_writes_a_summary_table(tmp_path):
 
 
 def test_a_kept_grading_and_answers_to_grade_by_hand_are_in_the_reports(tmp_path):
-    kept = StudentReport("alice", graded=True, score=7.0, max_score=10.0, kept=True, by_hand=1)
+    kept = StudentReport("alice", graded=True, score=7.0, max_score=10.0, kept=True, by_hand=["explain_the_step"])
     fresh = StudentReport("bob", graded=True, score=5.0, max_score=10.0, seconds=40.04)
     folder = write_reports(tmp_path, [kept, fresh])
     assert (folder / "alice.txt").read_text() == ("student: alice\nstatus: ok\ncode score: 7.0 / 10.0\n"
-                                                  "answers to grade by hand: 1 (Formgrader, Manual Grading)\n"
+                                                  "answers to grade by hand: 1, explain_the_step (Formgrader, Manual Grading)\n"
                                                   "graded by an earlier run with the same files: kept\n")
     with (folder / "summary.csv").open(newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
@@ -219,7 +219,7 @@ def test_a_kept_grading_and_answers_to_grade_by_hand_are_in_the_reports(tmp_path
 
 
 def test_main_says_how_many_answers_wait_to_be_graded_by_hand(monkeypatch, capsys):
-    reports = [StudentReport("alice", graded=True, score=7.0, max_score=10.0, by_hand=1),
+    reports = [StudentReport("alice", graded=True, score=7.0, max_score=10.0, by_hand=["explain_the_step"]),
                StudentReport("bob", graded=True, score=5.0, max_score=10.0)]
     monkeypatch.setattr(classgrade, "grade_class", lambda *args, **kwargs: reports)
     monkeypatch.setattr("grading.similarity.class_report", lambda *args: None)
@@ -348,7 +348,7 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     # an earlier run's scores are in the gradebook: never shown beside NOT GRADED
     monkeypatch.setattr(classgrade, "recorded", lambda db_url, lesson: {
-        s: classgrade.Recorded(1.0, 2.0, waiting=0, finished={}) for s in ["alice", "bob", "carol", "dave", "erin"]})
+        s: classgrade.Recorded(1.0, 2.0, waiting=[], finished={}) for s in ["alice", "bob", "carol", "dave", "erin"]})
     reports = classgrade.grade_class(LESSON, submissions=collected, jobs=2, course=course, extra_args=["--x"], progress=False, dask=False)
 
     assert [r.student for r in reports] == ["alice", "bob", "carol", "dave", "erin"]

@@ -12,6 +12,7 @@ same grades in its gradebook:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -140,8 +141,12 @@ def cohort(tmp_path_factory) -> Path:
 def clean(cohort) -> dict:
     """The reference: the class graded on the default LocalCluster (2 workers) into SQLite, without faults."""
     root, submissions = cohort
-    run = subprocess.run(class_command("-j", "2", "--submissions", str(submissions)), cwd=root,
-                         env=environment(), capture_output=True, text=True, timeout=1800)
+    with socket.socket() as taken:  # another program on Dask's usual port 8787, when it is free here
+        with contextlib.suppress(OSError):
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        run = subprocess.run(class_command("-j", "2", "--submissions", str(submissions)), cwd=root,
+                             env=environment(), capture_output=True, text=True, timeout=1800)
     return {"run": run, "grades": grades(f"sqlite:///{root / '.grading' / 'gradebook.db'}")}
 
 
@@ -195,6 +200,7 @@ def test_the_default_local_cluster_grades_the_class(clean, cohort):
     assert (reports / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "no summary plot beside the reports"
     assert "similar" in (reports / "similarity.html").read_text(), "no report of similar answers beside the reports"
     assert "grading 01_gradient_descent" in run.stderr and "student" in run.stderr, "no progress bar"
+    assert "already in use" not in run.stderr, "the local cluster's HTTP pages took, or warned about, a port in use"
 
 
 def test_faults_on_a_real_cluster_lose_and_double_nothing(clean, cohort, postgres, scheduler):

@@ -3,7 +3,7 @@ root of a throw-away git repository holding the course's files) on a synthetic L
 
 One small class is graded once (module fixture), and everything the README promises is checked on it:
 
-* a Canvas download (``<login>_<user id>_<submission id>_<file>``, ``late_``) and a Moodle download (a folder per
+* a Canvas download (``<lastnamefirstname>_[LATE_]<user id>_<submission id>_<file>``) and a Moodle download (a folder per
   student) are collected; a download with names from no LMS fails loudly (exit 1, the folder and the names);
 * a notebook under a near name (``-Copy1``) is graded as the student's and reported as renamed;
 * the class command says when it grades without a sandbox (banner, status, exit 3), and with the sandbox
@@ -53,10 +53,12 @@ STEPS = readme_steps()
 LESSON = re.search(r"nbgrader generate_assignment (\S+)", STEPS[0]).group(1)
 NOTEBOOK = f"{LESSON}.ipynb"
 OTHER_LESSON = next(lesson for lesson in course.lessons() if lesson != LESSON)  # released, never graded
+# The students' ids: Canvas user ids, as the download's file names give them (and Canvas's gradebook export's ID column)
+ALICE, BOB, CAROL, DAVE, ERIN, FRANK = "1001", "1002", "1003", "1004", "1005", "1006"
 ROSTER = {  # id → (first name, last name, e-mail); erin submits nothing
-    "alice": ("Alice", "Archer", "alice@example.org"), "bob": ("Bob", "Baker", "bob@example.org"),
-    "carol": ("Carol", "Cole", "carol@example.org"), "dave": ("Dave", "Dunn", "dave@example.org"),
-    "erin": ("Erin", "Evans", "erin@example.org"),
+    ALICE: ("Alice", "Archer", "alice@example.org"), BOB: ("Bob", "Baker", "bob@example.org"),
+    CAROL: ("Carol", "Cole", "carol@example.org"), DAVE: ("Dave", "Dunn", "dave@example.org"),
+    ERIN: ("Erin", "Evans", "erin@example.org"),
 }
 
 
@@ -74,7 +76,7 @@ def cohort() -> dict[str, str]:
     test = next(c for c in dave.cells if course.nbgrader_meta(c).get("grade_id") == f"test_{exercise}")
     test.source += "\n# I checked this by hand too"
     solved = nbformat.writes(course.fill_answers(student, source))
-    return {"alice": solved, "bob": nbformat.writes(student), "carol": solved, "dave": nbformat.writes(dave)}
+    return {ALICE: solved, BOB: nbformat.writes(student), CAROL: solved, DAVE: nbformat.writes(dave)}
 
 
 @pytest.fixture(scope="module")
@@ -95,17 +97,17 @@ def trial(tmp_path_factory) -> dict:
     notebooks = cohort()
     (home / "Downloads").mkdir(parents=True)
     with zipfile.ZipFile(home / "Downloads" / "submissions.zip", "w") as z:  # Canvas
-        z.writestr(f"alice_1001_5001_{NOTEBOOK}", notebooks["alice"])
-        z.writestr(f"late_bob_1002_5002_{NOTEBOOK}", notebooks["bob"])
-        z.writestr(f"carol_1003_5003_{LESSON}-Copy1.ipynb", notebooks["carol"])
-        z.writestr(f"dave_late_1004_5004_{NOTEBOOK}", notebooks["dave"])
+        z.writestr(f"archeralice_1001_5001_{NOTEBOOK}", notebooks[ALICE])
+        z.writestr(f"late_bakerbob_1002_5002_{NOTEBOOK}", notebooks[BOB])
+        z.writestr(f"colecarol_1003_5003_{LESSON}-Copy1.ipynb", notebooks[CAROL])
+        z.writestr(f"dunndave_LATE_1004_5004_{NOTEBOOK}", notebooks[DAVE])
     with zipfile.ZipFile(base / "moodle.zip", "w") as z:
-        z.writestr(f"Alice Archer_20001_assignsubmission_file_/{NOTEBOOK}", notebooks["alice"])
-        z.writestr(f"Jean_Luc Picard_20002_assignsubmission_file_/{NOTEBOOK}", notebooks["bob"])
+        z.writestr(f"Alice Archer_20001_assignsubmission_file_/{NOTEBOOK}", notebooks[ALICE])
+        z.writestr(f"Jean_Luc Picard_20002_assignsubmission_file_/{NOTEBOOK}", notebooks[BOB])
         z.writestr("Jean_Luc Picard_20002_assignsubmission_onlinetext_/onlinetext.html", "<p>see the notebook</p>")
     with zipfile.ZipFile(base / "unnamed.zip", "w") as z:
-        z.writestr(NOTEBOOK, notebooks["alice"])
-        z.writestr(f"alice/{NOTEBOOK}", notebooks["alice"])
+        z.writestr(NOTEBOOK, notebooks[ALICE])
+        z.writestr(f"alice/{NOTEBOOK}", notebooks[ALICE])
     (root / ".grading").mkdir(exist_ok=True)
     with (root / ".grading" / "roster.csv").open("w", newline="") as f:
         writer = csv.writer(f)
@@ -142,7 +144,7 @@ def trial(tmp_path_factory) -> dict:
 
     # a late download holding only frank's notebook, cut short: collected alone, named, nothing recorded for him
     with zipfile.ZipFile(base / "frank.zip", "w") as z:
-        z.writestr(f"frank_1006_5006_{NOTEBOOK}", notebooks["alice"][: len(notebooks["alice"]) // 2])
+        z.writestr(f"fishfrank_1006_5006_{NOTEBOOK}", notebooks[ALICE][: len(notebooks[ALICE]) // 2])
     result["frank_collect"] = run(root, f"python -m grading collect {LESSON} {base / 'frank.zip'}", env)
     result["frank_submitted"] = sorted(p.name for p in submitted.iterdir())
     result["frank_grade"] = run(root, f"python -m grading {LESSON}", env)
@@ -158,7 +160,7 @@ def trial(tmp_path_factory) -> dict:
     db = f"sqlite:///{root / '.grading' / 'gradebook.db'}"
     written = next(iter(course.graded_cells(LESSON).written))
     with Gradebook(db) as gb:
-        grade = gb.find_grade(written, LESSON, LESSON, "alice")
+        grade = gb.find_grade(written, LESSON, LESSON, ALICE)
         result["flag_before"] = grade.needs_manual_grade
         grade.manual_score = 1.0
         grade.needs_manual_grade = False
@@ -167,19 +169,19 @@ def trial(tmp_path_factory) -> dict:
     fake.mkdir()
     (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     (fake / "bwrap").chmod(0o755)
-    (base / "again" / "alice").mkdir(parents=True)
-    shutil.copytree(submitted / "alice" / LESSON, base / "again" / "alice" / LESSON)
+    (base / "again" / ALICE).mkdir(parents=True)
+    shutil.copytree(submitted / ALICE / LESSON, base / "again" / ALICE / LESSON)
     unsandboxed = {**env, "PATH": f"{fake}{os.pathsep}{env['PATH']}"}
     again = f"python -m grading {LESSON} --submissions {base / 'again'}"
     result["required"] = run(root, again, {**unsandboxed, "COURSE_GRADING_SANDBOX": "require"})
     result["unsandboxed"] = run(root, again, {**unsandboxed, "COURSE_GRADING_SANDBOX": "auto"})
     with Gradebook(db) as gb:
-        grade = gb.find_grade(written, LESSON, LESSON, "alice")
+        grade = gb.find_grade(written, LESSON, LESSON, ALICE)
         result["manual_after"] = (grade.manual_score, grade.needs_manual_grade)
     # the README's feedback step again, after the manual grade
     feedback_step = next(line for line in STEPS if line.startswith("nbgrader generate_feedback"))
     result["feedback_again"] = run(root, feedback_step, env)
-    result["alice_page"] = (root / ".grading" / "feedback" / "alice" / LESSON / f"{LESSON}.html").read_text()
+    result["alice_page"] = (root / ".grading" / "feedback" / ALICE / LESSON / f"{LESSON}.html").read_text()
     result["written_points"] = course.graded_cells(LESSON).written[written]
     return result
 
@@ -199,13 +201,13 @@ def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
     done = step(trial, "python -m grading collect")
     assert "collected 4 notebook(s) of 4 student(s)" in done.stdout, done.stdout
     submitted = trial["root"] / ".grading" / "submitted"
-    assert trial["submitted_students"] == ["alice", "bob", "carol", "dave"], "late_ is not part of an id"
-    for student in ("alice", "bob", "dave"):
+    assert trial["submitted_students"] == [ALICE, BOB, CAROL, DAVE], "the Canvas user id is the student id"
+    for student in (ALICE, BOB, DAVE):
         assert (submitted / student / LESSON / NOTEBOOK).is_file()
     assert trial["archive"] == ["submissions.zip"], "the new download replaces the earlier one"
-    for student in ("bob", "dave"):
+    for student in (BOB, DAVE):
         assert re.search(rf"^  {student}: .*\(late, as the LMS marked it\)", done.stdout, re.M), done.stdout
-    assert "(late" not in done.stdout.split("alice:")[1].splitlines()[0]
+    assert "(late" not in done.stdout.split(f"{ALICE}:")[1].splitlines()[0]
     assert "2 marked late by the LMS: the course records no lateness" in done.stdout
 
 
@@ -222,18 +224,18 @@ def test_a_download_named_by_no_lms_fails_loudly(trial):
     message = done.stderr
     assert f"collected 0 notebooks for {LESSON}" in message
     assert str(trial["root"] / ".grading" / "downloaded" / LESSON / "archive") in message
-    assert f"Canvas: <login>_<user id>_<submission id>_{NOTEBOOK}" in message
+    assert f"Canvas: <lastnamefirstname>_<user id>_<submission id>_{NOTEBOOK}" in message
     assert f"Moodle: <Full Name>_<participant id>_assignsubmission_file_/{NOTEBOOK}" in message
 
 
 # ---- 2. a notebook under a near name -------------------------------------------------------------------------
 def test_a_notebook_under_a_near_name_is_graded_as_the_students_and_reported(trial):
     rows = summary(trial)
-    assert rows["carol"]["code_score"] == rows["alice"]["code_score"] == rows["alice"]["max_code_score"]
-    assert f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}" in rows["carol"]["problems"]
-    assert float(rows["bob"]["code_score"]) == 0 and float(rows["dave"]["code_score"]) < float(rows["alice"]["code_score"])
-    assert f"{NOTEBOOK}: no answer written (every exercise as released)" in rows["bob"]["problems"]
-    assert "no answer written" not in rows["alice"]["problems"] + rows["dave"]["problems"]
+    assert rows[CAROL]["code_score"] == rows[ALICE]["code_score"] == rows[ALICE]["max_code_score"]
+    assert f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}" in rows[CAROL]["problems"]
+    assert float(rows[BOB]["code_score"]) == 0 and float(rows[DAVE]["code_score"]) < float(rows[ALICE]["code_score"])
+    assert f"{NOTEBOOK}: no answer written (every exercise as released)" in rows[BOB]["problems"]
+    assert "no answer written" not in rows[ALICE]["problems"] + rows[DAVE]["problems"]
 
 
 # ---- 3. the sandbox ----------------------------------------------------------------------------------------------
@@ -242,7 +244,7 @@ def test_the_class_command_says_loudly_when_it_grades_without_a_sandbox(trial):
     assert done.returncode == 3, done.stderr[-2000:]
     assert "GRADING WITHOUT A SANDBOX" in done.stderr, "a banner before grading"
     assert "1 of 1 submissions were graded WITHOUT A SANDBOX" in done.stdout, "a banner after the table"
-    assert re.search(r"^alice\s+UNSANDBOXED\s", done.stdout, re.M)
+    assert re.search(rf"^{ALICE}\s+UNSANDBOXED\s", done.stdout, re.M)
     assert "WITHOUT A SANDBOX" not in step(trial, f"python -m grading {LESSON}").stdout
 
 
@@ -270,7 +272,7 @@ def test_nothing_the_readme_commands_write_shows_in_git_status(trial):
 # ---- 6. feedback folders -------------------------------------------------------------------------------------
 def test_a_feedback_folder_holds_only_the_page(trial):
     feedback = trial["root"] / ".grading" / "feedback"
-    for student in ("alice", "bob", "carol", "dave"):
+    for student in (ALICE, BOB, CAROL, DAVE):
         files = sorted(p.relative_to(feedback / student / LESSON).as_posix() for p in (feedback / student / LESSON).rglob("*"))
         assert files == [f"{LESSON}.html"], f"{student}'s feedback folder holds {files}"
     autograded = trial["root"] / ".grading" / "autograded"
@@ -280,11 +282,11 @@ def test_a_feedback_folder_holds_only_the_page(trial):
 # ---- 7. checksum warnings -------------------------------------------------------------------------------------
 def test_autograde_warns_only_about_test_cells_a_student_changed(trial):
     logs = trial["root"] / ".grading" / "reports" / LESSON
-    for student in ("alice", "bob", "carol"):
+    for student in (ALICE, BOB, CAROL):
         log = (logs / f"{student}.log").read_text()
         assert "Autograding" in log, f"{student}'s log is not autograde's"
         assert "has changed" not in log, f"{student}: " + "\n".join(line for line in log.splitlines() if "has changed" in line)
-    changed = [line for line in (logs / "dave.log").read_text().splitlines() if "has changed" in line]
+    changed = [line for line in (logs / f"{DAVE}.log").read_text().splitlines() if "has changed" in line]
     exercise = next(iter(course.main_wrong_answers(LESSON)))
     assert len(changed) == 1 and f"for cell test_{exercise} has changed" in changed[0]
 
@@ -298,22 +300,22 @@ def test_the_export_has_the_rosters_names_and_only_the_lesson_graded(trial):
     assert sorted(by_id) == sorted(ROSTER)
     for student, (first, last, email) in ROSTER.items():
         assert (by_id[student]["first_name"], by_id[student]["last_name"], by_id[student]["email"]) == (first, last, email)
-    assert float(by_id["carol"]["score"]) == float(by_id["alice"]["score"]) > 0
-    assert by_id["erin"]["timestamp"] == "" and float(by_id["erin"]["score"]) == 0
+    assert float(by_id[CAROL]["score"]) == float(by_id[ALICE]["score"]) > 0
+    assert by_id[ERIN]["timestamp"] == "" and float(by_id[ERIN]["score"]) == 0
 
 
 def test_a_notebook_that_cannot_be_read_is_named_with_what_to_do_and_the_others_are_kept(trial):
     collected = trial["frank_collect"]
-    assert collected.returncode == 0 and "frank: " in collected.stdout, collected.stderr
-    assert trial["frank_submitted"] == ["alice", "bob", "carol", "dave", "frank"], "a second download replaces only its students"
+    assert collected.returncode == 0 and f"{FRANK}: " in collected.stdout, collected.stderr
+    assert trial["frank_submitted"] == [ALICE, BOB, CAROL, DAVE, FRANK], "a second download replaces only its students"
     done = trial["frank_grade"]
     assert done.returncode == 1, done.stderr[-2000:]
-    assert re.search(r"^frank\s+NOT GRADED\s", done.stdout, re.M), done.stdout
+    assert re.search(rf"^{FRANK}\s+NOT GRADED\s", done.stdout, re.M), done.stdout
     assert "4 of 5 students were graded before with the same files: kept" in done.stderr
-    kept = {student: row["seconds"] for student, row in trial["frank_summary"].items() if student != "frank"}
-    assert kept == dict.fromkeys(["alice", "bob", "carol", "dave"], ""), f"a kept grading is not timed again: {kept}"
+    kept = {student: row["seconds"] for student, row in trial["frank_summary"].items() if student != FRANK}
+    assert kept == dict.fromkeys([ALICE, BOB, CAROL, DAVE], ""), f"a kept grading is not timed again: {kept}"
     assert all(float(summary(trial)[student]["seconds"]) > 0 for student in kept), "the first run timed each grading"
-    assert "1 of 5 students NOT GRADED (frank)" in done.stdout and "the export shows 0" in done.stdout
+    assert f"1 of 5 students NOT GRADED ({FRANK})" in done.stdout and "the export shows 0" in done.stdout
     assert f"python -m grading collect {LESSON} THEIR_DOWNLOAD.zip" in done.stdout
     reports = trial["root"] / ".grading" / "reports" / LESSON
     assert f"reports (per student a .txt and nbgrader's .log; summary.csv, summary.png): {reports}" in done.stdout
@@ -332,8 +334,9 @@ def test_the_class_command_says_that_written_answers_wait_to_be_graded_by_hand(t
     first = step(trial, f"python -m grading {LESSON}")
     assert re.search(r"^3 of 4 students have written answers to grade by hand \(3 in all\): jupyter lab, then "
                      r"Nbgrader → Formgrader → Manual Grading", first.stdout, re.M), first.stdout[-2000:]
-    assert "answers to grade by hand: 1 (Formgrader, Manual Grading)" in trial["reports"]["alice"], trial["reports"]["alice"]
-    assert "grade by hand" not in trial["reports"]["bob"]
+    written = next(iter(course.graded_cells(LESSON).written))
+    assert f"answers to grade by hand: 1, {written} (Formgrader, Manual Grading)" in trial["reports"][ALICE], trial["reports"][ALICE]
+    assert "grade by hand" not in trial["reports"][BOB]
 
 
 def test_the_class_command_and_the_logs_are_free_of_library_noise(trial):
@@ -343,7 +346,7 @@ def test_the_class_command_and_the_logs_are_free_of_library_noise(trial):
         assert noise not in first.stderr + first.stdout, noise
         for name, log in trial["logs"].items():
             assert noise not in log, f"{name}: {noise}"
-    assert sorted(trial["logs"]) == ["alice.log", "bob.log", "carol.log", "dave.log"]
+    assert sorted(trial["logs"]) == [f"{s}.log" for s in (ALICE, BOB, CAROL, DAVE)]
 
 
 def test_feedback_made_again_after_manual_grading_shows_the_grade(trial):
