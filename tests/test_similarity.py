@@ -533,7 +533,7 @@ def test_the_class_hook_writes_next_to_the_class_reports(small_course, capsys):
     folder = small_course / ".grading" / "reports" / LESSON
     assert result.folder == folder and (folder / "similarity.html").exists() and (folder / "similarity.csv").exists()
     assert [(s.student, s.other) for s in result.reported_pairs] == [COPIED_PAIR]
-    assert "1 pairs" in capsys.readouterr().err
+    assert "similar answers: 1 pair, " in capsys.readouterr().err
 
 
 def test_the_class_hook_never_stops_the_grading(tmp_path, capsys):
