@@ -291,7 +291,7 @@ def test_a_workers_scratch_courses_are_removed_when_it_closes():
     removes when the worker closes, so that grading a class leaves nothing behind in /tmp."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=40) as local, \
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address="localhost:0", silence_logs=40) as local, \
             Client(local) as client:
         folder, local_directory = client.submit(_make_scratch_folder, pure=False).result()
         assert Path(folder).parent == Path(local_directory) and Path(folder).is_dir()
