@@ -77,20 +77,29 @@ def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
     """The Python loops of the function ``name`` as the notebook's cells last define it, with the loops of
     the notebook's own functions it calls. None when ``name`` is not defined by a ``def``."""
     last: dict[str, ast.AST] = {}
+    modules: dict[str, str] = {}
     for statement in (s for source in cells if (tree := python_cell(source)) for s in _simple_statements(tree.body)):
         for bound in _bound_names(statement):
             last[bound] = statement
+            modules.pop(bound, None)
+        modules.update(checks.module_names(statement) if isinstance(statement, ast.Import) else {})
     if not isinstance(last.get(name), (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     loops, seen, todo = [], set(), [name]
     while todo:
         current = todo.pop()
         node = last.get(current)
-        if current in seen or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if current in seen or node is None:
             continue
         seen.add(current)
-        loops += checks.loops_in_tree(node)
-        todo += [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            loops += checks.loops_in_tree(node, modules)
+            todo += [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) or isinstance(node, ast.Assign) and isinstance(
+                node.value, (ast.Name, ast.Attribute, ast.Lambda)):
+            # a name the function calls, bound elsewhere to a loop in disguise (``total = sum``) or to a lambda
+            loops += checks.loops_in_tree(node, modules)
+            todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     return loops
 
 

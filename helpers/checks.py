@@ -7,7 +7,10 @@ reading nbgrader feedback, e.g. ``predict(x, m=2, c=1): expected [3. 5.], got [3
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
 import inspect
+import itertools
 import math
 import textwrap
 from collections.abc import Sequence
@@ -296,38 +299,72 @@ LOOP_FUNCTIONS = {"reduce": "functools", "accumulate": "itertools", "starmap": "
 LOOP_BUILTINS = frozenset({"sum"})
 
 
-def _loop_call(call: ast.Call) -> str | None:
-    """The name of the loop in disguise ``call`` makes, or None."""
-    function = call.func
-    if isinstance(function, ast.Name):
-        if function.id in LOOP_BUILTINS:
-            over_comprehension = call.args and isinstance(call.args[0], LOOP_NODES)
-            return None if over_comprehension else function.id
-        return function.id if function.id in LOOP_CALLS or function.id in LOOP_FUNCTIONS else None
-    if isinstance(function, ast.Attribute):
-        if function.attr in LOOP_CALLS:
-            return function.attr
-        owner = function.value
-        if function.attr in LOOP_FUNCTIONS and isinstance(owner, ast.Name) and owner.id == LOOP_FUNCTIONS[function.attr]:
-            return function.attr
+#: Modules whose loop functions are counted when reached through the module (``functools.reduce``, ``builtins.sum``).
+LOOP_MODULES = {"functools": frozenset({"reduce"}), "itertools": frozenset({"accumulate", "starmap"}),
+                "builtins": LOOP_BUILTINS | {"map"}, "__builtins__": LOOP_BUILTINS | {"map"}}
+LOOP_NAMES = LOOP_CALLS | LOOP_FUNCTIONS.keys() | LOOP_BUILTINS
+#: The same as objects, to know them under another name in the kernel.
+LOOP_OBJECTS = (builtins.sum, builtins.map, functools.reduce, itertools.accumulate, itertools.starmap, np.vectorize,
+                np.frompyfunc, np.apply_along_axis, np.apply_over_axes)
+
+
+def _bound_in(tree: ast.AST) -> set[str]:
+    """The names ``tree`` binds itself (assigned, parameters, imported, defined): there they are not the built-in."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound
+
+
+def module_names(tree: ast.AST) -> dict[str, str]:
+    """The modules ``tree`` imports, by the name it binds them to (``{"ft": "functools"}`` for ``import functools as ft``)."""
+    return {alias.asname or alias.name.split(".")[0]: alias.name if alias.asname else alias.name.split(".")[0]
+            for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+
+
+def _loop_reference(node: ast.AST, bound: set[str], modules: dict[str, str], over_comprehension: set[int]) -> str | None:
+    """The loop in disguise that ``node`` names (called or not: ``total = sum`` then ``total(G)`` is ``sum(G)``), or None."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        return node.id if node.id in LOOP_NAMES and node.id not in bound and id(node) not in over_comprehension else None
+    if isinstance(node, ast.Attribute):
+        owner = node.value.id if isinstance(node.value, ast.Name) else None
+        if node.attr in LOOP_CALLS or node.attr in LOOP_MODULES.get(modules.get(owner, owner), ()):
+            return node.attr
+    if isinstance(node, ast.ImportFrom) and node.module:
+        names = LOOP_CALLS if node.module.split(".")[0] == "numpy" else LOOP_MODULES.get(node.module, ())
+        return next((alias.name for alias in node.names if alias.name in names), None)
     return None
 
 
-def loops_in_tree(tree: ast.AST) -> list[str]:
-    """The Python loops in ``tree``: one name per ``for``, ``while``, comprehension or loop in disguise."""
+def loops_in_tree(tree: ast.AST, modules: dict[str, str] | None = None) -> list[str]:
+    """The Python loops in ``tree``: one name per ``for``, ``while``, comprehension or loop in disguise (each mention of
+    ``np.vectorize``, ``map``, built-in ``sum``, ..., called or bound to another name). ``modules`` names the modules
+    imported elsewhere (see `module_names`)."""
+    modules = {**(modules or {}), **module_names(tree)}
+    bound = _bound_in(tree)
+    # ``sum(g * g for g in G)``: the comprehension is the loop, the sum only adds what it makes
+    over_comprehension = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                          and n.func.id in LOOP_BUILTINS and n.args and isinstance(n.args[0], LOOP_NODES)}
     loops = []
     for node in ast.walk(tree):
         if isinstance(node, LOOP_NODES):
             loops.append(type(node).__name__)
-        elif isinstance(node, ast.Call) and (called := _loop_call(node)):
+        elif called := _loop_reference(node, bound, modules, over_comprehension):
             loops.append(called)
     return loops
 
 
 def count_loops(source: str) -> list[str]:
-    """The Python loops in ``source`` (one name per ``for``, ``while``, comprehension or ``np.vectorize``,
+    """The Python loops in ``source`` (one name per ``for``, ``while``, comprehension or mention of ``np.vectorize``,
     ``np.frompyfunc``, ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``,
-    ``itertools.accumulate``, ``itertools.starmap`` or built-in ``sum`` call)."""
+    ``itertools.accumulate``, ``itertools.starmap`` or built-in ``sum``)."""
     return loops_in_tree(ast.parse(textwrap.dedent(source)))
 
 
@@ -339,8 +376,8 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
     """Fail if ``function`` uses more than ``at_most`` Python loops: the exercise asks for array operations.
 
     Loops are ``for``, ``while``, comprehensions and loops in disguise (``np.vectorize``, ``np.frompyfunc``,
-    ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``, ``itertools.accumulate``
-    and ``starmap``), counted in the source of ``function`` and of
+    ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``, ``itertools.accumulate``,
+    ``starmap`` and built-in ``sum``, also under another name), counted in the source of ``function`` and of
     the notebook's own functions it calls.
 
     Parameters
@@ -369,13 +406,15 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
             source = inspect.getsource(current)
         except (OSError, TypeError):
             continue
-        loops += count_loops(source)
         tree = ast.parse(textwrap.dedent(source))
         space = getattr(current, "__globals__", {})
-        for name in _called_names(tree):
+        loops += loops_in_tree(tree, {k: v.__name__ for k, v in space.items() if inspect.ismodule(v)})
+        for name in _called_names(tree) - _bound_in(tree):
             called = space.get(name)
             if inspect.isfunction(called) and called.__module__ == "__main__":
                 todo.append(called)  # a helper the notebook defines: its loops count too
+            elif name not in LOOP_NAMES and any(called is loop for loop in LOOP_OBJECTS):
+                loops.append(called.__name__)  # ``total = sum`` in another cell
     _fail_on_loops(what, loops, at_most, hint)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_squared_error
 
-from helpers.checks import CheckFailed, check_close, check_finite, check_shape, check_true, check_type
+from helpers.checks import CheckFailed, check_close, check_finite, check_loops, check_shape, check_true, check_type
 
 
 def test_check_close_passes_within_tolerance():
@@ -135,6 +135,18 @@ def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_nev
     ("sum(G, np.zeros(3))", ["sum"]),
     ("sum(g * g for g in G)", ["GeneratorExp"]),
     ("G.sum(axis=0) + np.sum(G, axis=0) + x.sum()", []),
+    # under another name: a mention counts, called or not
+    ("total = sum\ntotal(G)", ["sum"]),
+    ("builtins.sum(G)", ["sum"]),
+    ("import builtins as b\nb.sum(G)", ["sum"]),
+    ("from builtins import sum as add_rows\nadd_rows(G)", ["sum"]),
+    ("apply = map\nlist(apply(f, x))", ["map"]),
+    ("v = np.vectorize\nv(f)(x)", ["vectorize"]),
+    ("from numpy import vectorize as vec\nvec(f)(x)", ["vectorize"]),
+    ("import functools as ft\nft.reduce(f, x)", ["reduce"]),
+    # a name of the code's own is not the built-in
+    ("sum = G.sum(axis=0)\nsum * 2", []),
+    ("def f(sum, map):\n    return sum(x) + map", []),
 ])
 def test_calls_that_loop_in_python_count_as_loops(source, found):
     from helpers.checks import count_loops
@@ -203,3 +215,15 @@ def test_check_libraries_fails_naming_what_is_reached_and_where(function, found)
     assert message.startswith("libraries mse uses: expected code that reaches only numpy and Python's built-ins, naming none of "
                               "real, found ")
     assert found in message and message.endswith(". Hint: write it with NumPy")
+
+
+def _rows_added_through_a_global_alias(G):
+    return _add_rows(G)
+
+
+_add_rows = sum
+
+
+def test_check_loops_sees_a_loop_in_disguise_bound_to_another_name_in_another_cell():
+    with pytest.raises(CheckFailed, match="expected no Python loops, found 1 sum"):
+        check_loops("rows added", _rows_added_through_a_global_alias)

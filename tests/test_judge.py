@@ -392,6 +392,20 @@ def test_loops_in_a_helper_the_function_calls_count():
     assert loops_in_definition(cells, "f") == ["ListComp"]
 
 
+@pytest.mark.parametrize(("cells", "found"), [
+    (["total = sum", "def f(G):\n    return total(G)\n"], ["sum"]),
+    (["add = sum", "total = add", "def f(G):\n    return total(G)\n"], ["sum"]),
+    (["import builtins as b", "def f(G):\n    return b.sum(G)\n"], ["sum"]),
+    (["from numpy import vectorize as v", "def f(x):\n    return v(g)(x)\n"], ["vectorize"]),
+    (["rows = lambda x: [r for r in x]", "def f(x):\n    return rows(x)\n"], ["ListComp"]),
+    (["X = np.array([i for i in range(3)])", "def f(x):\n    return np.sum(x * X)\n"], []),
+    (["total = sum", "total = np.sum", "def f(G):\n    return total(G)\n"], []),
+], ids=["an alias", "an alias of an alias", "through an imported module's other name", "imported under another name",
+        "a lambda bound to a name", "data made by a comprehension", "an alias bound again"])
+def test_a_loop_in_disguise_under_another_name_in_another_cell_counts(cells, found):
+    assert loops_in_definition(["import numpy as np", *cells], "f") == found
+
+
 def test_a_name_bound_again_after_its_definition_is_not_a_definition():
     cells = ["def f(x):\n    return x\n", "def _g(x):\n    for v in x:\n        pass\n", "f = _g\n"]
     assert loops_in_definition(cells, "f") is None
