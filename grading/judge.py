@@ -60,7 +60,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         expected = args["expected"]
         if not set(type_names(sent)) & set(expected):
             names = " or ".join(name.rsplit(".", 1)[-1] for name in expected)
-            shown = sent if isinstance(sent, (Opaque, TensorData)) else checks._show(sent)
+            shown = sent if isinstance(sent, (Opaque, TensorData)) else checks.show(sent)
             got = type_names(sent)[0].rsplit(".", 1)[-1]
             raise checks.CheckFailed(f"{what}: expected a {names}, got {got}: {shown}")
     elif kind == "check_true":
@@ -71,7 +71,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         if loops is None:
             raise checks.CheckFailed(f"{what}: expected `{record['function']}` defined with `def` in the notebook, "
                                      "found none (or it was bound to something else afterwards)")
-        checks._fail_on_loops(what, loops, args.get("at_most", 0), args.get("hint", ""))
+        checks.fail_on_loops(what, loops, args.get("at_most", 0), args.get("hint", ""))
     elif kind == "check_libraries":
         found = libraries_in_definition(earlier_cells, record["function"])
         if found is None:
@@ -80,7 +80,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         allowed, refused = tuple(args.get("allowed", ("numpy",))), tuple(args.get("refused", ()))
         problems = reach.problems(found[0], allowed, refused, unknown=found[1])
         if problems:
-            raise checks.CheckFailed(checks._with_hint(reach.message(what, problems, allowed, refused), args.get("hint", "")))
+            raise checks.CheckFailed(checks.with_hint(reach.message(what, problems, allowed, refused), args.get("hint", "")))
     else:
         raise checks.CheckFailed(f"unknown check {kind}")
 
@@ -145,7 +145,7 @@ def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_e
             if record["hidden"]:
                 hint = record["args"].get("hint", "")
                 shown = what if record["kind"] != "check_true" else "a hidden condition is not met"
-                message = checks._with_hint(f"hidden test {hidden_index} of {hidden_total} failed: {shown}", hint)
+                message = checks.with_hint(f"hidden test {hidden_index} of {hidden_total} failed: {shown}", hint)
             else:
                 message = str(failure)[:4000]
             return Verdict(False, message)

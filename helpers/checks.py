@@ -29,14 +29,15 @@ class CheckFailed(AssertionError):
     """
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """``value`` as a failure message shows it: an array's first and last entries to 6 digits, with its shape."""
     if isinstance(value, np.ndarray):
         with np.printoptions(precision=6, threshold=12, edgeitems=3, suppress=False):
             return f"{np.array2string(value, separator=', ')} (shape {value.shape})"
     return repr(value)
 
 
-def _with_hint(message: str, hint: str) -> str:
+def with_hint(message: str, hint: str) -> str:
     """``message``, then the check's ``hint`` (if any) after ". Hint: ", as every failure message ends."""
     return f"{message}. Hint: {hint}" if hint else message
 
@@ -60,20 +61,20 @@ def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None
     """
     if not isinstance(value, expected):
         names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
-        raise CheckFailed(f"{what}: expected a {names}, got {type(value).__name__}: {_show(value)}")
+        raise CheckFailed(f"{what}: expected a {names}, got {type(value).__name__}: {show(value)}")
 
 
 def to_float_array(what: str, value: Any, *, hint: str = "") -> np.ndarray:
     """Convert ``value`` (a number, list or array of numbers) to a float array, or fail saying what it was
     (and ``hint``, the check's hint)."""
     if isinstance(value, (bool, str, bytes)) or value is None:
-        raise CheckFailed(_with_hint(f"{what}: expected numbers, got {type(value).__name__}: {value!r}", hint))
+        raise CheckFailed(with_hint(f"{what}: expected numbers, got {type(value).__name__}: {value!r}", hint))
     if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple)):
-        raise CheckFailed(_with_hint(f"{what}: expected a number or a numpy array, got {type(value).__name__}", hint))
+        raise CheckFailed(with_hint(f"{what}: expected a number or a numpy array, got {type(value).__name__}", hint))
     try:
         return np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailed(_with_hint(f"{what}: expected numbers, got {_show(value)}", hint)) from None
+        raise CheckFailed(with_hint(f"{what}: expected numbers, got {show(value)}", hint)) from None
 
 
 def _shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
@@ -113,7 +114,7 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = ""
     array = to_float_array(what, value, hint=hint)
     if array.shape != tuple(shape):
         hints = "; ".join(h for h in (_shape_hint(array.shape, tuple(shape)), hint) if h)
-        raise CheckFailed(_with_hint(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}", hints))
+        raise CheckFailed(with_hint(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}", hints))
     return array
 
 
@@ -150,15 +151,15 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
         if bad.ndim:
             worst = np.unravel_index(int(np.argmax(gap)), bad.shape)
             where = f" (worst mismatch at index {tuple(int(i) for i in worst)})"
-        shown_expected = _show(expected_arr if expected_arr.ndim else float(expected_arr))
-        shown_actual = _show(actual_arr if actual_arr.ndim else float(actual_arr))
+        shown_expected = show(expected_arr if expected_arr.ndim else float(expected_arr))
+        shown_actual = show(actual_arr if actual_arr.ndim else float(actual_arr))
         message = f"{what}: expected {shown_expected}, got {shown_actual}{where}"
         if shown_expected == shown_actual:  # they differ beyond the digits shown: show the worst entry in full
             worst = np.unravel_index(int(np.argmax(gap)), bad.shape) if bad.ndim else ()
             exact, got = float(expected_arr[worst]), float(actual_arr[worst])
             message += (f"; {'there ' if bad.ndim else ''}{got!r} differs from {exact!r} by {abs(got - exact):.3g}, "
                         f"more than the tolerance {atol + rtol * abs(exact):.3g}")
-        raise CheckFailed(_with_hint(message, hint))
+        raise CheckFailed(with_hint(message, hint))
 
 
 def check_true(condition: bool, message: str) -> None:
@@ -202,7 +203,7 @@ def check_finite(what: str, value: Any) -> np.ndarray:
     """
     array = to_float_array(what, value)
     if not np.all(np.isfinite(array)):
-        raise CheckFailed(f"{what}: expected finite numbers, got {_show(array)}")
+        raise CheckFailed(f"{what}: expected finite numbers, got {show(array)}")
     return array
 
 
@@ -231,7 +232,7 @@ def check_equal(what: str, actual: Any, expected: Any, *, hint: str = "") -> Non
         If ``expected`` is not plain data (a mistake in the test cell, not in the answer).
     """
     if not _same(actual, expected):
-        raise CheckFailed(_with_hint(f"{what}: expected {expected!r}, got {_show(actual)}", hint))
+        raise CheckFailed(with_hint(f"{what}: expected {expected!r}, got {show(actual)}", hint))
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -282,7 +283,7 @@ def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hi
     right = int(np.sum(predicted == labels))
     share = right / max(labels.size, 1)
     if not share >= at_least:
-        raise CheckFailed(_with_hint(f"{what}: expected at least {at_least:.1%} right, got {share:.1%} "
+        raise CheckFailed(with_hint(f"{what}: expected at least {at_least:.1%} right, got {share:.1%} "
                                      f"({right:,} of {labels.size:,})", hint))
     return share
 
@@ -415,14 +416,16 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
                 todo.append(called)  # a helper the notebook defines: its loops count too
             elif name not in LOOP_NAMES and any(called is loop for loop in LOOP_OBJECTS):
                 loops.append(called.__name__)  # ``total = sum`` in another cell
-    _fail_on_loops(what, loops, at_most, hint)
+    fail_on_loops(what, loops, at_most, hint)
 
 
-def _fail_on_loops(what: str, loops: list[str], at_most: int, hint: str) -> None:
+def fail_on_loops(what: str, loops: list[str], at_most: int, hint: str) -> None:
+    """Raise `CheckFailed` if ``loops`` (as `loops_in_tree` names them) are more than ``at_most``: the one message of
+    the loop rule, in the kernel and where the grader judges the submitted source."""
     if len(loops) > at_most:
         allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
         found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
-        raise CheckFailed(_with_hint(f"{what}: expected {allowed}, found {found}", hint))
+        raise CheckFailed(with_hint(f"{what}: expected {allowed}, found {found}", hint))
 
 
 def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("numpy",), refused: Sequence[str] = (),
@@ -485,7 +488,7 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
                         continue
                     found += _reached_value(value, f"{name} in {label}", function, todo, allowed, refused, api_names)
     if found:
-        raise CheckFailed(_with_hint(reach.message(what, found, allowed, refused), hint))
+        raise CheckFailed(with_hint(reach.message(what, found, allowed, refused), hint))
 
 
 def _reached_value(value: Any, where: str, function: Any, todo: list, allowed: tuple[str, ...], refused: tuple[str, ...],
