@@ -293,6 +293,15 @@ def _flood_b(info):
 get_ipython().events.register("pre_run_cell", _flood_b)
 """
 
+# A warning on stderr in every cell, as an overflowing np.exp in the student's code writes: nbgrader itself
+# scores any stderr in a test cell 0, the course's grader keeps only its verdict there.
+WARNS_ON_STDERR = """
+import sys as _sys_w
+def _warn_w(info):
+    print("RuntimeWarning: overflow encountered in exp", file=_sys_w.stderr)
+get_ipython().events.register("pre_run_cell", _warn_w)
+"""
+
 #: The forging cells, each with the README-style name of its attack.
 FORGING = [
     (FORGE_PUBLISH, "probe messages rewritten by a patched IPython.display.publish_display_data"),
@@ -304,6 +313,7 @@ FORGING = [
     (FORGE_TRACE, "the probe's frames rewritten by sys.settrace"),
     (HIDE_ERRORS, "errors hidden (set_custom_exc, showtraceback, sys.excepthook)"),
     (FORGE_FROM_RECORDS, "reads the reference records where the grader keeps them and sends their expected values"),
+    (WARNS_ON_STDERR, "a warning written to stderr in every cell"),
 ]
 SHADOW_KIND = "numpy.py shipped beside the notebook shadows numpy and rewrites probe messages"
 BOUNDARY_KINDS = [

@@ -97,6 +97,17 @@ class AdversarialCohort:
         graded = result["root"] / ".grading" / "autograded" / "hangs-edits-and-snooping" / self.lesson / f"{self.lesson}.ipynb"
         assert graded.stat().st_size < 8_000_000, f"the autograded notebook is {graded.stat().st_size} bytes"
 
+    def test_a_warning_on_stderr_stays_in_answer_cells_and_never_costs_a_test_cell(self, result):
+        graded = result["root"] / ".grading" / "autograded" / "forger-odd" / self.lesson / f"{self.lesson}.ipynb"
+        cells = json.loads(graded.read_text())["cells"]
+        def warned(cell):
+            return any(o.get("name") == "stderr" and "overflow encountered" in "".join(o.get("text", "")) for o in cell.get("outputs", []))
+        tests = set(course.graded_cells(self.lesson).tests)
+        assert any(warned(c) for c in cells if course.nbgrader_meta(c).get("grade_id") not in tests), "the warning was never written"
+        assert not [course.nbgrader_meta(c)["grade_id"] for c in cells if course.nbgrader_meta(c).get("grade_id") in tests and warned(c)]
+        # and the right answers' test cells scored in full (check_attack compares every cell)
+        self.check_attack(result, "forger-odd", "a warning written to stderr in every cell")
+
     def test_graded_code_sees_no_course_no_network_and_damages_nothing(self, result):
         if not sandbox_status().available:
             pytest.skip(f"no sandbox here: {sandbox_status().reason}")
