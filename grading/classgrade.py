@@ -44,6 +44,11 @@ PROBLEMS = {
 }
 
 
+#: File problems that are only notes: the lesson's notebook was graded as it should be (a near name), or a file
+#: beside it was left alone. A report with nothing else has the status "note", not "problems".
+NOTES = ("renamed notebook ", "extra notebook ")
+
+
 @dataclass
 class StudentReport:
     student: str
@@ -63,7 +68,9 @@ class StudentReport:
             return "NOT GRADED"
         if self.unsandboxed:
             return "UNSANDBOXED"
-        return "problems" if self.files or self.problems else "ok"
+        if self.problems or any(not p.startswith(NOTES) for p in self.files):
+            return "problems"
+        return "note" if self.files else "ok"
 
 
 def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:

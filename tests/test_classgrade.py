@@ -176,11 +176,16 @@ REPORTS = [
 
 @pytest.mark.parametrize(("report", "status"), [
     (StudentReport("a", graded=True), "ok"),
-    (StudentReport("a", graded=True, files=["extra notebook x.ipynb (not graded)"]), "problems"),
+    (StudentReport("a", graded=True, files=["extra notebook x.ipynb (not graded)"]), "note"),
+    (StudentReport("a", graded=True, files=["renamed notebook 01-Copy1.ipynb graded as 01.ipynb"]), "note"),
+    (StudentReport("a", graded=True, files=["renamed notebook 01-Copy1.ipynb graded as 01.ipynb"], problems=["a problem"]),
+     "problems"),
+    (StudentReport("a", graded=True, files=["corrupt notebook 01.ipynb: not a valid notebook"]), "problems"),
     (StudentReport("a", graded=True, problems=["a problem"]), "problems"),
     (StudentReport("a"), "NOT GRADED"),
     (StudentReport("a", problems=["grading failed"]), "NOT GRADED"),
-], ids=["ok", "file problem", "grading problem", "not graded", "failed"])
+], ids=["ok", "an extra notebook", "a renamed notebook", "a renamed notebook and a problem", "file problem",
+        "grading problem", "not graded", "failed"])
 def test_a_reports_status(report, status):
     assert report.status == status
 

@@ -108,6 +108,11 @@ def trial(tmp_path_factory) -> dict:
     with zipfile.ZipFile(base / "unnamed.zip", "w") as z:
         z.writestr(NOTEBOOK, notebooks[ALICE])
         z.writestr(f"alice/{NOTEBOOK}", notebooks[ALICE])
+    with (home / "Downloads" / "gradebook.csv").open("w", newline="", encoding="utf-8-sig") as f:  # Canvas's export
+        writer = csv.writer(f)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"Lesson: {LESSON} (401)", "Current Points"])
+        writer.writerow(["    Points Possible", "", "", "", "", "17.00", "(read only)"])
+        writer.writerows([f"{last}, {first}", student, "", "", "Section 1", "", ""] for student, (first, last, _) in ROSTER.items())
     (root / ".grading").mkdir(exist_ok=True)
     with (root / ".grading" / "roster.csv").open("w", newline="") as f:
         writer = csv.writer(f)
@@ -182,6 +187,10 @@ def trial(tmp_path_factory) -> dict:
     feedback_step = next(line for line in STEPS if line.startswith("nbgrader generate_feedback"))
     result["feedback_again"] = run(root, feedback_step, env)
     result["alice_page"] = (root / ".grading" / "feedback" / ALICE / LESSON / f"{LESSON}.html").read_text()
+    # and the grades into the LMS again, with alice's written answer graded
+    result["lms_again"] = run(root, next(line for line in STEPS if line.startswith("python -m grading lms-grades")), env)
+    with (root / ".grading" / "lms" / f"{LESSON}-gradebook.csv").open(newline="") as f:
+        result["lms_rows"] = list(csv.DictReader(f))
     result["written_points"] = course.graded_cells(LESSON).written[written]
     return result
 
@@ -233,6 +242,7 @@ def test_a_notebook_under_a_near_name_is_graded_as_the_students_and_reported(tri
     rows = summary(trial)
     assert rows[CAROL]["code_score"] == rows[ALICE]["code_score"] == rows[ALICE]["max_code_score"]
     assert f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}" in rows[CAROL]["problems"]
+    assert (rows[CAROL]["status"], rows[ALICE]["status"], rows[BOB]["status"]) == ("note", "ok", "problems")
     assert float(rows[BOB]["code_score"]) == 0 and float(rows[DAVE]["code_score"]) < float(rows[ALICE]["code_score"])
     assert f"{NOTEBOOK}: no answer written (every exercise as released)" in rows[BOB]["problems"]
     assert "no answer written" not in rows[ALICE]["problems"] + rows[DAVE]["problems"]
@@ -354,3 +364,26 @@ def test_feedback_made_again_after_manual_grading_shows_the_grade(trial):
     page = trial["alice_page"]
     assert "Not graded yet" not in page
     assert f"1 / {trial['written_points']:g}" in page
+
+
+# ---- grades into the LMS ------------------------------------------------------------------------------------------
+def test_the_lms_gradebook_is_filled_with_totals_and_blank_where_a_written_answer_waits(trial):
+    first = step(trial, "python -m grading lms-grades")
+    column = f"Lesson: {LESSON} (401)"
+    written = f"written answers to grade by hand: {next(iter(course.graded_cells(LESSON).written))}"
+    written_to = trial["root"] / ".grading" / "lms" / f"{LESSON}-gradebook.csv"
+    assert f"wrote {written_to}: column {column!r}, 1 grade(s) filled in" in first.stdout, first.stdout
+    for student in (ALICE, CAROL, DAVE):
+        assert f"  left blank: {student} ({written})" in first.stdout, first.stdout
+    assert f"  left blank: {ERIN} (not graded by the course)" in first.stdout
+    done = trial["lms_again"]
+    assert done.returncode == 0, done.stderr
+    assert "2 grade(s) filled in" in done.stdout and f"left blank: {ALICE}" not in done.stdout
+    rows = trial["lms_rows"]
+    assert list(rows[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column]
+    assert rows[0]["Student"].strip() == "Points Possible"
+    got = {r["ID"]: r[column] for r in rows[1:]}
+    full = float(summary(trial)[ALICE]["max_code_score"])
+    assert got == {ALICE: f"{full + 1.0:g}", BOB: "0", CAROL: "", DAVE: "", ERIN: ""}
+    assert rows[1]["Student"] == "Archer, Alice"
+

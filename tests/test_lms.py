@@ -1,0 +1,97 @@
+"""grading.lms: the LMS's own gradebook file filled with a lesson's grades, for Canvas and Moodle, and the errors
+that name what is wrong with the file given."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from grading.lms import LmsError, fill
+
+LESSON = "02_polynomial_regression"
+CANVAS = f'''Student,ID,SIS User ID,SIS Login ID,Section,Lesson 1: 01_gradient_descent (301),Lesson 2: {LESSON} (302),\
+Current Points,Final Points
+    Points Possible,,,,,17.00,18.00,(read only),(read only)
+"Archer, Alice",1001,S1,alice,Section A,17,,17,17
+"Baker, Bob",1002,S2,bob,Section A,3,,3,3
+"Cole, Carol",1003,S3,carol,Section B,,,0,0
+"Evans, Erin",1005,S5,erin,Section B,,4,4,4
+'''
+GRADES = {"1001": (18.0, []), "1002": (0.0, []), "1003": (12.5, ["written_question"]), "1004": (9.0, [])}
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture
+def canvas(tmp_path) -> Path:
+    path = tmp_path / "gradebook.csv"
+    path.write_text("\ufeff" + CANVAS, encoding="utf-8")  # Canvas writes a byte-order mark
+    return path
+
+
+def test_canvas_the_lessons_column_is_filled_beside_the_columns_that_name_the_students(canvas, tmp_path):
+    result = fill(LESSON, canvas, GRADES, tmp_path / "out" / "import.csv")
+    assert result.column == f"Lesson 2: {LESSON} (302)"
+    rows = read(result.written)
+    assert list(rows[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", result.column]
+    assert rows[0]["Student"].strip() == "Points Possible" and rows[0][result.column] == "18.00"
+    assert {r["ID"]: r[result.column] for r in rows[1:]} == {"1001": "18", "1002": "0", "1003": "", "1005": ""}
+    assert rows[1]["Student"] == "Archer, Alice" and rows[1]["SIS Login ID"] == "alice"
+    assert result.filled == {"1001": 18.0, "1002": 0.0}
+    assert result.blank == {"1003": "written answers to grade by hand: written_question", "1005": "not graded by the course"}
+    assert result.not_in_export == ["1004"]
+
+
+def test_canvas_a_column_named_on_the_command_line_is_the_one_filled(canvas, tmp_path):
+    result = fill(LESSON, canvas, GRADES, tmp_path / "import.csv", column="Lesson 1: 01_gradient_descent (301)")
+    assert [r["Lesson 1: 01_gradient_descent (301)"] for r in read(result.written)][1:] == ["18", "0", "", ""]
+
+
+@pytest.mark.parametrize(("header", "says"), [
+    ("Student,ID,Section,Homework (1),Quiz (2)", "found none. Hint: name it with --column (the columns are Homework (1), Quiz (2))"),
+    (f"Student,ID,Section,{LESSON} (1),{LESSON} resubmission (2)", f"found several: {LESSON} (1), {LESSON} resubmission (2)"),
+])
+def test_canvas_a_lesson_column_that_cannot_be_told_is_named_with_the_columns(tmp_path, header, says):
+    path = tmp_path / "gradebook.csv"
+    path.write_text(header + "\n")
+    with pytest.raises(LmsError, match=f"expected one column whose title holds '{LESSON}', ") as error:
+        fill(LESSON, path, GRADES, tmp_path / "import.csv")
+    assert says in str(error.value)
+    assert not (tmp_path / "import.csv").exists()
+
+
+def test_moodle_the_grading_worksheets_grade_is_filled_by_participant_id(tmp_path):
+    path = tmp_path / "worksheet.csv"
+    path.write_text("Identifier,Full name,Email address,Status,Grade,Maximum Grade,Feedback comments\n"
+                    "Participant 1001,Alice Archer,alice@example.org,Submitted,,18.00,\n"
+                    "Participant 1003,Carol Cole,carol@example.org,Submitted,,18.00,\n"
+                    "Participant 1009,Zed Zane,zed@example.org,No submission,5.00,18.00,\n")
+    result = fill(LESSON, path, GRADES, tmp_path / "import.csv")
+    rows = read(result.written)
+    assert list(rows[0]) == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade", "Feedback comments"]
+    assert [r["Grade"] for r in rows] == ["18", "", ""]
+    assert result.blank == {"1003": "written answers to grade by hand: written_question", "1009": "not graded by the course"}
+    assert result.not_in_export == ["1002", "1004"]
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (None, "no such file; give the gradebook export downloaded from the LMS"),
+    ("", "empty; give the gradebook export downloaded from the LMS"),
+    (b"PK\x03\x04\xff\xfe", "not a UTF-8 text file; give the CSV the LMS exported, not a spreadsheet"),
+    ("id,first_name,last_name,email\n1001,Alice,Archer,\n", "expected a Canvas gradebook export (columns Student, ID, ...) or "
+     "a Moodle grading worksheet (columns Identifier, Grade, ...), found the columns id, first_name, last_name, email"),
+], ids=["missing", "empty", "a spreadsheet", "the roster"])
+def test_a_file_that_is_no_lms_export_is_named_with_what_was_expected(tmp_path, content, says):
+    path = tmp_path / "gradebook.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(LmsError) as error:
+        fill(LESSON, path, GRADES, tmp_path / "import.csv")
+    assert str(error.value) == f"{path}: {says}"
