@@ -62,7 +62,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
             names = " or ".join(name.rsplit(".", 1)[-1] for name in expected)
             shown = sent if isinstance(sent, (Opaque, TensorData)) else checks.show(sent)
             got = type_names(sent)[0].rsplit(".", 1)[-1]
-            raise checks.CheckFailed(f"{what}: expected a {names}, got {got}: {shown}")
+            raise checks.CheckFailed(f"{what}: expected {checks.a_or_an(names)} {names}, got {got}: {shown}")
     elif kind == "check_true":
         if not (sent is True or (isinstance(sent, np.bool_) and bool(sent))):
             raise checks.CheckFailed(record.get("message_sent") or "a condition of the test is not met")

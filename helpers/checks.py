@@ -37,6 +37,11 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+def a_or_an(word: str) -> str:
+    """The article before ``word`` in a message: "an int", "an ndarray", "a float"."""
+    return "an" if word[:1].lower() in "aeiou" or word.startswith("ndarray") else "a"  # "an en-d-array"
+
+
 def with_hint(message: str, hint: str) -> str:
     """``message``, then the check's ``hint`` (if any) after ". Hint: ", as every failure message ends."""
     return f"{message}. Hint: {hint}" if hint else message
@@ -61,7 +66,7 @@ def check_type(what: str, value: Any, expected: type | tuple[type, ...]) -> None
     """
     if not isinstance(value, expected):
         names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
-        raise CheckFailed(f"{what}: expected a {names}, got {type(value).__name__}: {show(value)}")
+        raise CheckFailed(f"{what}: expected {a_or_an(names)} {names}, got {type(value).__name__}: {show(value)}")
 
 
 def to_float_array(what: str, value: Any, *, hint: str = "") -> np.ndarray:

@@ -91,6 +91,10 @@ def test_check_shape_type_true_and_finite():
     check_type("t", (1, 2), tuple)
     with pytest.raises(CheckFailed, match="t: expected a tuple, got list"):
         check_type("t", [1, 2], tuple)
+    with pytest.raises(CheckFailed, match="n: expected an int, got float"):
+        check_type("n", 1.5, int)
+    with pytest.raises(CheckFailed, match="x: expected an ndarray, got list"):
+        check_type("x", [1.0], np.ndarray)
     check_true(True, "never shown")
     check_true(np.bool_(True), "never shown")
     with pytest.raises(CheckFailed, match="must be True"):
