@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -248,6 +249,21 @@ def test_prepare_sockets_makes_private_cache_folders(tmp_path):
     sb.prepare_sockets(folder)
     assert (folder / "mpl").is_dir() and (folder / "tmp").is_dir() and (folder / "home").is_dir() and (folder / "ipython").is_dir()
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_kernels_get_the_graders_list_of_fonts_and_use_it(tmp_path):
+    made = sb.font_cache()
+    assert made and all(f.is_relative_to(sb.REPO_DIR / ".grading") for f in made), made
+    folder = tmp_path / "sockets"
+    sb.prepare_sockets(folder)
+    copies = sorted((folder / "mpl").glob("fontlist-v*.json"))
+    assert [c.read_bytes() for c in copies] == [f.read_bytes() for f in made]
+    before = {c: c.stat().st_mtime_ns for c in copies}
+    # Matplotlib takes the list as it is (a stale or foreign one would be searched for again and rewritten)
+    run = subprocess.run([sys.executable, "-c", "import matplotlib.font_manager as f; print(len(f.fontManager.ttflist))"],
+                         env={**os.environ, "MPLCONFIGDIR": str(folder / "mpl")}, capture_output=True, text=True, check=True)
+    assert int(run.stdout) > 0 and "building the font cache" not in run.stderr
+    assert {c: c.stat().st_mtime_ns for c in copies} == before
 
 
 # ---- one real run -------------------------------------------------------------------------------------------
