@@ -96,8 +96,9 @@ def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
             loops += checks.loops_in_tree(node, modules)
             todo += [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
         elif isinstance(node, (ast.Import, ast.ImportFrom)) or isinstance(node, ast.Assign) and isinstance(
-                node.value, (ast.Name, ast.Attribute, ast.Lambda)):
-            # a name the function calls, bound elsewhere to a loop in disguise (``total = sum``) or to a lambda
+                node.value, (ast.Name, ast.Attribute, ast.Lambda, ast.Call, ast.Subscript)):
+            # a name the function calls, bound elsewhere to a loop in disguise (``total = sum``), to a lambda, or to
+            # what a call or a subscript gives (``functools.partial(sum)``, ``getattr(builtins, "sum")``)
             loops += checks.loops_in_tree(node, modules)
             todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     return loops

@@ -309,6 +309,10 @@ LOOP_BUILTINS = frozenset({"sum"})
 LOOP_MODULES = {"functools": frozenset({"reduce"}), "itertools": frozenset({"accumulate", "starmap"}),
                 "builtins": LOOP_BUILTINS | {"map"}, "__builtins__": LOOP_BUILTINS | {"map"}}
 LOOP_NAMES = LOOP_CALLS | LOOP_FUNCTIONS.keys() | LOOP_BUILTINS
+#: Names that pick what code reaches only when it runs (``getattr(builtins, "sum")``, ``__builtins__["sum"]``,
+#: ``globals()["total"]``, ``eval``): the loop behind them cannot be read, so each mention counts as one, as do the
+#: hidden attributes (``builtins.__dict__["sum"]``). ``builtins.sum`` itself is read by its name (``LOOP_MODULES``).
+PICKED_AT_RUN_TIME = reach.DYNAMIC - {"builtins"}
 #: The same as objects, to know them under another name in the kernel.
 LOOP_OBJECTS = (builtins.sum, builtins.map, functools.reduce, itertools.accumulate, itertools.starmap, np.vectorize,
                 np.frompyfunc, np.apply_along_axis, np.apply_over_axes)
@@ -364,6 +368,9 @@ def loops_in_tree(tree: ast.AST, modules: dict[str, str] | None = None) -> list[
             loops.append(type(node).__name__)
         elif called := _loop_reference(node, bound, modules, over_comprehension):
             loops.append(called)
+    loops += [f"name picked at run time ({n.id})" for n in ast.walk(tree)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in PICKED_AT_RUN_TIME and n.id not in bound]
+    loops += [f"name picked at run time (.{n.attr})" for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in reach.HIDDEN_DUNDERS]
     return loops
 
 
@@ -384,7 +391,8 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
     Loops are ``for``, ``while``, comprehensions and loops in disguise (``np.vectorize``, ``np.frompyfunc``,
     ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``, ``itertools.accumulate``,
     ``starmap`` and built-in ``sum``, also under another name), counted in the source of ``function`` and of
-    the notebook's own functions it calls.
+    the notebook's own functions it calls. A name picked only when the code runs (``getattr``, ``eval``,
+    ``globals()[...]``, ``__builtins__[...]``) counts as a loop too: what it picks cannot be read.
 
     Parameters
     ----------

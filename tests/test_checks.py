@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 import pytest
 from sklearn.metrics import mean_squared_error
@@ -148,6 +150,13 @@ def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_nev
     ("v = np.vectorize\nv(f)(x)", ["vectorize"]),
     ("from numpy import vectorize as vec\nvec(f)(x)", ["vectorize"]),
     ("import functools as ft\nft.reduce(f, x)", ["reduce"]),
+    # a name picked when the code runs could be any loop: it counts as one
+    ('getattr(builtins, "sum")(G)', ["name picked at run time (getattr)"]),
+    ('__builtins__["sum"](G)', ["name picked at run time (__builtins__)"]),
+    ('eval("su" + "m")(G)', ["name picked at run time (eval)"]),
+    ('globals()["_total"](G)', ["name picked at run time (globals)"]),
+    ('globals().get("_total")(G)', ["name picked at run time (globals)"]),
+    ('builtins.__dict__["sum"](G)', ["name picked at run time (.__dict__)"]),
     # a name of the code's own is not the built-in
     ("sum = G.sum(axis=0)\nsum * 2", []),
     ("def f(sum, map):\n    return sum(x) + map", []),
@@ -231,3 +240,12 @@ _add_rows = sum
 def test_check_loops_sees_a_loop_in_disguise_bound_to_another_name_in_another_cell():
     with pytest.raises(CheckFailed, match="expected no Python loops, found 1 sum"):
         check_loops("rows added", _rows_added_through_a_global_alias)
+
+
+def _rows_added_through_a_name_picked_at_run_time(G):
+    return getattr(builtins, "su" + "m")(G)
+
+
+def test_check_loops_counts_a_name_picked_at_run_time_in_the_kernel():
+    with pytest.raises(CheckFailed, match=r"expected no Python loops, found 1 name picked at run time \(getattr\)"):
+        check_loops("rows added", _rows_added_through_a_name_picked_at_run_time)
