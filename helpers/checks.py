@@ -370,7 +370,8 @@ def loops_in_tree(tree: ast.AST, modules: dict[str, str] | None = None) -> list[
             loops.append(called)
     loops += [f"name picked at run time ({n.id})" for n in ast.walk(tree)
               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in PICKED_AT_RUN_TIME and n.id not in bound]
-    loops += [f"name picked at run time (.{n.attr})" for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in reach.HIDDEN_DUNDERS]
+    loops += [f"name picked at run time (.{n.attr})" for n in ast.walk(tree)
+              if isinstance(n, ast.Attribute) and n.attr in reach.HIDDEN_DUNDERS]
     return loops
 
 
