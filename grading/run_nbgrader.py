@@ -6,6 +6,9 @@ pulls in) that import builds some 35 Lark grammars for the ``iri`` formats, abou
 nbformat or nbgrader schema uses them (python-jsonschema/jsonschema#1428). The class command starts one
 nbgrader process per student, so that is 1.8 s per student. Here the module cannot be imported, and
 jsonschema leaves the two ``iri`` formats unchecked, as it does wherever ``rfc3987-syntax`` is not installed.
+The course's environment keeps jsonschema below 4.25, the first release whose extra brings ``rfc3987-syntax``
+(pyproject.toml), which spares every other process the grammars too (Jupyter's servers, ``nbgrader validate``);
+this module keeps the course's own commands fast where a newer jsonschema is installed all the same.
 """
 
 from __future__ import annotations
