@@ -313,6 +313,9 @@ LOOP_NAMES = LOOP_CALLS | LOOP_FUNCTIONS.keys() | LOOP_BUILTINS
 #: ``globals()["total"]``, ``eval``): the loop behind them cannot be read, so each mention counts as one, as do the
 #: hidden attributes (``builtins.__dict__["sum"]``). ``builtins.sum`` itself is read by its name (``LOOP_MODULES``).
 PICKED_AT_RUN_TIME = reach.DYNAMIC - {"builtins"}
+#: The same through the standard library, reached through the module or imported from it:
+#: ``operator.attrgetter("sum")(builtins)``, ``sys.modules["builtins"].sum``.
+PICKING_MODULES = {"operator": frozenset({"attrgetter", "methodcaller"}), "sys": frozenset({"modules"})}
 #: The same as objects, to know them under another name in the kernel.
 LOOP_OBJECTS = (builtins.sum, builtins.map, functools.reduce, itertools.accumulate, itertools.starmap, np.vectorize,
                 np.frompyfunc, np.apply_along_axis, np.apply_over_axes)
@@ -372,6 +375,13 @@ def loops_in_tree(tree: ast.AST, modules: dict[str, str] | None = None) -> list[
               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in PICKED_AT_RUN_TIME and n.id not in bound]
     loops += [f"name picked at run time (.{n.attr})" for n in ast.walk(tree)
               if isinstance(n, ast.Attribute) and n.attr in reach.HIDDEN_DUNDERS]
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            module = modules.get(n.value.id, n.value.id)
+            if n.attr in PICKING_MODULES.get(module, ()):
+                loops.append(f"name picked at run time ({module}.{n.attr})")
+        elif isinstance(n, ast.ImportFrom) and n.module in PICKING_MODULES:
+            loops += [f"name picked at run time ({n.module}.{a.name})" for a in n.names if a.name in PICKING_MODULES[n.module]]
     return loops
 
 

@@ -157,6 +157,10 @@ def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_nev
     ('globals()["_total"](G)', ["name picked at run time (globals)"]),
     ('globals().get("_total")(G)', ["name picked at run time (globals)"]),
     ('builtins.__dict__["sum"](G)', ["name picked at run time (.__dict__)"]),
+    ('import sys\nsys.modules["builtins"].sum(G)', ["name picked at run time (sys.modules)"]),
+    ('import operator as op\nop.attrgetter("sum")(builtins)(G)', ["name picked at run time (operator.attrgetter)"]),
+    ('from operator import methodcaller\nmethodcaller("sum")(G)', ["name picked at run time (operator.methodcaller)"]),
+    ("import operator\noperator.itemgetter(0)(pairs)", []),
     # a name of the code's own is not the built-in
     ("sum = G.sum(axis=0)\nsum * 2", []),
     ("def f(sum, map):\n    return sum(x) + map", []),

@@ -405,9 +405,12 @@ def test_loops_in_a_helper_the_function_calls_count():
     (['total = __builtins__["sum"]', "def f(G):\n    return total(G)\n"], ["name picked at run time (__builtins__)"]),
     (["def f(G):\n    return getattr(builtins, 'sum')(G)\n"], ["name picked at run time (getattr)"]),
     (["from functools import partial", "total = partial(sum, start=0)", "def f(G):\n    return total(G)\n"], ["sum"]),
+    (["from operator import attrgetter", "import builtins", 'total = attrgetter("sum")(builtins)', "def f(G):\n    return total(G)\n"],
+     ["name picked at run time (operator.attrgetter)"]),
 ], ids=["an alias", "an alias of an alias", "through an imported module's other name", "imported under another name",
         "a lambda bound to a name", "data made by a comprehension", "an alias bound again", "getattr in another cell",
-        "__builtins__ subscripted in another cell", "getattr in the function", "a partial of sum"])
+        "__builtins__ subscripted in another cell", "getattr in the function", "a partial of sum",
+        "attrgetter imported in another cell"])
 def test_a_loop_in_disguise_under_another_name_in_another_cell_counts(cells, found):
     assert loops_in_definition(["import numpy as np", *cells], "f") == found
 
