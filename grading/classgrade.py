@@ -61,6 +61,7 @@ class StudentReport:
     unsandboxed: bool = False  # graded, but the submission ran without the sandbox
     kept: bool = False  # graded by an earlier run with the same files; not graded again
     by_hand: list[str] = field(default_factory=list)  # answers waiting to be graded by hand (their cells' grade ids)
+    lost: list[str] = field(default_factory=list)  # test cells that lost points: "test_x (0 of 2)"
 
     @property
     def status(self) -> str:
@@ -174,6 +175,7 @@ class Recorded:
     max_score: float  # max code score
     waiting: list[str]  # grade ids of the answers flagged for grading by hand (written answers not graded yet)
     finished: dict[tuple[str, str], float]  # {(notebook, grade_id): manual score} a grader finished (no flag)
+    lost: list[str] = field(default_factory=list)  # auto-graded test cells below full marks: "test_x (0 of 2)"
 
 
 def recorded(db_url: str, lesson: str) -> dict[str, Recorded]:
@@ -192,7 +194,9 @@ def recorded(db_url: str, lesson: str) -> dict[str, Recorded]:
                 float(submission.code_score), float(submission.max_code_score),
                 waiting=[grade.name for _, grade in grades if grade.needs_manual_grade],
                 finished={(notebook, grade.name): grade.manual_score for notebook, grade in grades
-                          if grade.manual_score is not None and not grade.needs_manual_grade})
+                          if grade.manual_score is not None and not grade.needs_manual_grade},
+                lost=[f"{grade.name} ({grade.score:g} of {grade.max_score:g})" for _, grade in grades
+                      if grade.cell.cell_type == "code" and grade.score < grade.max_score])
     return result
 
 
@@ -423,6 +427,7 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
         if student in reports and reports[student].graded:  # never an earlier run's score beside NOT GRADED
             reports[student].score, reports[student].max_score = record.score, record.max_score
             reports[student].by_hand = record.waiting
+            reports[student].lost = record.lost
     write_reports(setup.reports, list(reports.values()))
     write_summary_plot(coursedir.db_url, lesson, setup.reports)
     return [reports[s] for s in sorted(reports)]
@@ -432,7 +437,10 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
     """One text file per student, and ``summary.csv``; return the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for report in reports:
-        lines = [f"student: {report.student}", f"status: {report.status}", f"code score: {report.score} / {report.max_score}"]
+        score = "not graded" if report.score is None else f"{report.score:g} / {report.max_score:g}"
+        lines = [f"student: {report.student}", f"status: {report.status}", f"code score: {score}"]
+        if report.lost:
+            lines.append(f"points lost in: {', '.join(report.lost)} (the feedback page says what each test expected)")
         if report.by_hand:
             lines.append(f"answers to grade by hand: {len(report.by_hand)}, {', '.join(report.by_hand)} (Formgrader, Manual Grading)")
         if report.kept:
@@ -459,7 +467,12 @@ def summary_table(reports: list[StudentReport]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m grading", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="the other commands (each with its own --help):\n"
+               "  python -m grading collect LESSON DOWNLOAD.zip ...    collect the LMS's download of a lesson\n"
+               "  python -m grading roster EXPORT.csv                  make .grading/roster.csv from the LMS's gradebook\n"
+               "  python -m grading lms-grades LESSON EXPORT.csv       put the lesson's grades into the LMS's gradebook")
     parser.add_argument("lesson", help="the lesson (nbgrader assignment) to grade, e.g. 01_gradient_descent")
     parser.add_argument("--submissions", type=Path, help="folder of collected submissions (<student>/<lesson>/...)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="students graded at once (default: number of cores)")

@@ -47,6 +47,7 @@ class Collected:
     not_notebooks: list[str] = field(default_factory=list)  # other files (Moodle's online text, say): not collected
     renamed: dict[str, list[str]] = field(default_factory=dict)  # students' notebooks under another name than the lesson's
     late: set[str] = field(default_factory=set)  # students whose file the LMS named late (Canvas's LATE_)
+    unreadable: dict[str, list[str]] = field(default_factory=dict)  # {student: [why]}: collected, but no notebook to grade
 
     @property
     def notebooks(self) -> int:
@@ -119,6 +120,13 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
             collected.late.add(student)
         if name not in expected:
             collected.renamed.setdefault(student, []).append(name)
+    from .classgrade import check_files
+
+    for student, names in collected.students.items():
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, lesson))
+        cannot = [p for p in check_files(folder, lesson, names) if p.startswith(("corrupt ", "empty ", "unreadable "))]
+        if cannot:
+            collected.unreadable[student] = cannot
     if not collected.notebooks:
         files = collected.unmatched + collected.not_notebooks
         seen = ", ".join(files[:5]) + (" ..." if len(files) > 5 else "") or "no files"
@@ -143,10 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     for student, names in sorted(collected.students.items()):
         notes = ["late, as the LMS marked it"] * (student in collected.late)
         notes += ["not the lesson's notebook name: see the class command's report"] * (student in collected.renamed)
+        notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
         print(f"  {student}: {', '.join(names)}" + "".join(f"  ({note})" for note in notes))
     if collected.late:
         print(f"{len(collected.late)} marked late by the LMS: the course records no lateness and applies no penalty; "
               "the LMS keeps the submission times")
+    if collected.unreadable:
+        print(f"{len(collected.unreadable)} student(s) handed in a notebook that cannot be read "
+              f"({', '.join(sorted(collected.unreadable))}): ask them for it again now; the class command would list them "
+              f"as NOT GRADED. Collect the new file alone: python -m grading collect {args.lesson} THEIR_DOWNLOAD.zip")
     if collected.unmatched:
         print(f"not collected ({len(collected.unmatched)}, no student id in the name): {', '.join(collected.unmatched)}")
     if collected.not_notebooks:

@@ -316,7 +316,9 @@ class FeedbackSummary(NbGraderPreprocessor):
                 others.append(info)
         grades = resources.get("nbgrader", {}) if resources else {}
         late = float(grades.get("late_penalty") or 0)
+        waiting = sum(float(row["points"]) for row in written if row["state"] == "ungraded")
         resources["feedback"] = {
+            "waiting_points": _number(waiting) if waiting else "",  # written answers' points not graded yet
             "exercises": exercises, "written": written, "other_comments": others,
             "score": _number(grades.get("score")), "max_score": _number(grades.get("max_score")),
             "late_penalty": _number(late) if late else "",

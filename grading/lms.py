@@ -1,4 +1,5 @@
-"""Grades back into the LMS: ``python -m grading lms-grades LESSON EXPORT.csv [--column NAME]``.
+"""The LMS's gradebook file, both ways: ``python -m grading roster EXPORT.csv`` makes the course's roster from it, and
+``python -m grading lms-grades LESSON EXPORT.csv [--column NAME]`` puts the grades back into it.
 
 Run it from the course folder, after grading (and grading the written answers). ``EXPORT.csv`` is the LMS's own
 file, which names its students the way the collection did:
@@ -13,6 +14,11 @@ The command writes ``.grading/lms/<lesson>-<export's name>.csv``: the export's r
 points (automatic and written answers) where the gradebook has them, to import as it is (Canvas: *Grades →
 Import*; Moodle: *Upload grading worksheet*). A student the course has not graded, or whose written answers
 wait to be graded by hand, is left blank (the LMS changes nothing for a blank) and named.
+
+``roster`` writes ``.grading/roster.csv`` (``id,first_name,last_name,email``) for ``nbgrader db student import``: from
+Canvas's export, ``ID`` with ``Student`` ("Last, First") and ``SIS Login ID`` as the e-mail when it is one; from Moodle's
+worksheet, the participant id with ``Full name`` and ``Email address``. Rows that name no student (Canvas's "Points
+Possible") and Canvas's test student ("Student, Test") are left out.
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ from pathlib import Path
 
 from .course import course_folders, load_config
 
-__all__ = ["LmsGrades", "LmsError", "fill", "lms_grades", "main"]
+__all__ = ["LmsGrades", "LmsError", "fill", "lms_grades", "main", "roster", "roster_main", "roster_rows"]
 
 #: Canvas's columns that say who a row is; the rest are assignments and totals, left out of the file to import.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section")
 MOODLE_ID = re.compile(r"Participant\s+(\d+)$")
+#: Canvas's own test student (*Student View*), in every gradebook export: not one of the class.
+CANVAS_TEST_STUDENT = "Student, Test"
+ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
 
 
 class LmsError(RuntimeError):
@@ -96,7 +105,7 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
                                f"name it with --column (the columns are {', '.join(assignments) or 'none'})")
             column = matching[0]
         keep = [n for n in names if n in CANVAS_IDENTITY] + [column]
-        student_of = {id(row): row["ID"].strip() for row in rows}
+        student_of = {id(row): row["ID"].strip() if row["Student"].strip() != CANVAS_TEST_STUDENT else "" for row in rows}
     elif "Identifier" in names and "Grade" in names:  # Moodle
         column, keep = column or "Grade", names
         student_of = {id(row): m.group(1) if (m := MOODLE_ID.match(row["Identifier"].strip())) else "" for row in rows}
@@ -108,7 +117,7 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
     result = LmsGrades(out, column)
     for row in rows:
         student = student_of[id(row)]
-        if not student:  # Canvas's "Points Possible" and posting rows: kept as they are
+        if not student:  # Canvas's "Points Possible" and posting rows, and its test student: kept as they are
             continue
         score, waiting = grades.get(student, (None, []))
         if score is None:
@@ -125,6 +134,86 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
         writer.writeheader()
         writer.writerows(rows)
     return result
+
+
+def roster_rows(export: Path) -> tuple[list[dict[str, str]], list[str]]:
+    """The class in the LMS's ``export``: ``(rows of ROSTER_COLUMNS, what was left out and why)``.
+
+    Raises
+    ------
+    LmsError
+        If ``export`` is neither a Canvas gradebook export nor a Moodle grading worksheet, or names no student.
+    """
+    names, rows = _read(export)
+    students, left_out = [], []
+    if "ID" in names and "Student" in names:  # Canvas: "Last, First"
+        for row in rows:
+            student, name = row["ID"].strip(), row["Student"].strip()
+            if not student:
+                left_out.append(f"{name or 'a row'} (no ID: not a student)")
+                continue
+            if name == CANVAS_TEST_STUDENT:
+                left_out.append(f"{name} (Canvas's test student)")
+                continue
+            last, _, first = name.partition(",")
+            login = (row.get("SIS Login ID") or "").strip()
+            students.append({"id": student, "first_name": first.strip(), "last_name": last.strip(),
+                             "email": login if "@" in login else ""})
+    elif "Identifier" in names and "Full name" in names:  # Moodle: "First Last"
+        for row in rows:
+            match = MOODLE_ID.match(row["Identifier"].strip())
+            if not match:
+                left_out.append(f"{row['Identifier'].strip() or 'a row'} (no participant id)")
+                continue
+            first, _, last = row["Full name"].strip().rpartition(" ")
+            students.append({"id": match.group(1), "first_name": first, "last_name": last,
+                             "email": (row.get("Email address") or "").strip()})
+    else:
+        raise LmsError(f"{export}: expected a Canvas gradebook export (columns Student, ID, ...) or a Moodle grading "
+                       f"worksheet (columns Identifier, Full name, ...), found the columns {', '.join(names)}")
+    if not students:
+        raise LmsError(f"{export}: names no student (left out: {'; '.join(left_out) or 'nothing'}); give the export "
+                       "of the course's gradebook with its students")
+    return students, left_out
+
+
+def roster(export: Path, course: Path | None = None, force: bool = False) -> tuple[Path, list[dict[str, str]], list[str]]:
+    """Write the course's ``.grading/roster.csv`` from the LMS's ``export``; see `roster_rows`.
+
+    A roster already there with other contents is kept unless ``force``: it may hold names or e-mails added by hand.
+    """
+    students, left_out = roster_rows(Path(export))
+    out = course_folders(course).submitted.parent / "roster.csv"
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(students)
+    if out.is_file() and out.read_text(encoding="utf-8") != text.getvalue() and not force:
+        raise LmsError(f"{out} exists with other contents (names or e-mails added by hand?): kept. Hint: compare it "
+                       f"with the export, or replace it with --force")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text.getvalue(), encoding="utf-8")
+    return out, students, left_out
+
+
+def roster_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grading roster",
+                                     description="Make .grading/roster.csv from the LMS's gradebook export (Canvas) "
+                                                 "or grading worksheet (Moodle).")
+    parser.add_argument("export", type=Path, help="the LMS's gradebook export (Canvas) or grading worksheet (Moodle)")
+    parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
+    parser.add_argument("--force", action="store_true", help="replace a roster.csv that holds something else")
+    args = parser.parse_args(argv)
+    try:
+        out, students, left_out = roster(args.export, args.course, args.force)
+    except LmsError as error:
+        print(f"python -m grading roster: {error}", file=sys.stderr)
+        return 1
+    shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
+    print(f"wrote {out}: {len(students)} student(s); next: nbgrader db student import {shown}")
+    for why in left_out:
+        print(f"  left out: {why}")
+    return 0
 
 
 def lms_grades(lesson: str, export: Path, column: str | None = None, course: Path | None = None) -> LmsGrades:

@@ -347,8 +347,10 @@ def compare_class(answers: dict[str, dict[str, str]], templates: dict[str, str],
             if identical:
                 answered = [e for e in exercises if {code[a][e], code[b][e]} - {"", blank[e]}]
                 whole = identical == answered
-                notes.append("identical code in every exercise either answered" if whole
-                             else f"identical code in {', '.join(identical)}")
+                notes.append(("identical code in every exercise either answered" if whole
+                              else f"identical code in {', '.join(identical)}")
+                             + (" (a score of 0: the score leaves out code that is also in the reference solution, and passages too short "
+                                "to count)" if not matches else ""))
                 reported = reported or (whole and own[a] >= min_shared)
             if {a, b} <= similar_to_reference:
                 notes.append("both are also similar to the reference solution")

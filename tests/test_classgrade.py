@@ -194,8 +194,8 @@ def test_write_reports_writes_one_text_file_per_student(tmp_path):
     folder = write_reports(tmp_path / "reports" / LESSON, REPORTS)
     assert folder == tmp_path / "reports" / LESSON
     assert sorted(p.name for p in folder.iterdir()) == ["alice.txt", "bob.txt", "carol.txt", "summary.csv"]
-    assert (folder / "alice.txt").read_text() == "student: alice\nstatus: ok\ncode score: 7.0 / 10.0\n"
-    assert (folder / "bob.txt").read_text() == ("student: bob\nstatus: NOT GRADED\ncode score: None / None\n"
+    assert (folder / "alice.txt").read_text() == "student: alice\nstatus: ok\ncode score: 7 / 10\n"
+    assert (folder / "bob.txt").read_text() == ("student: bob\nstatus: NOT GRADED\ncode score: not graded\n"
                                                 "file problem: missing notebook 01.ipynb\ngrading problem: grading failed: exit code 1\n")
 
 
@@ -212,10 +212,13 @@ def test_write_reports_writes_a_summary_table(tmp_path):
 
 
 def test_a_kept_grading_and_answers_to_grade_by_hand_are_in_the_reports(tmp_path):
-    kept = StudentReport("alice", graded=True, score=7.0, max_score=10.0, kept=True, by_hand=["explain_the_step"])
+    kept = StudentReport("alice", graded=True, score=7.0, max_score=10.0, kept=True, by_hand=["explain_the_step"],
+                         lost=["test_step (0 of 3)"])
     fresh = StudentReport("bob", graded=True, score=5.0, max_score=10.0, seconds=40.04)
     folder = write_reports(tmp_path, [kept, fresh])
-    assert (folder / "alice.txt").read_text() == ("student: alice\nstatus: ok\ncode score: 7.0 / 10.0\n"
+    assert (folder / "alice.txt").read_text() == ("student: alice\nstatus: ok\ncode score: 7 / 10\n"
+                                                  "points lost in: test_step (0 of 3) (the feedback page says what each "
+                                                  "test expected)\n"
                                                   "answers to grade by hand: 1, explain_the_step (Formgrader, Manual Grading)\n"
                                                   "graded by an earlier run with the same files: kept\n")
     with (folder / "summary.csv").open(newline="") as f:
@@ -469,3 +472,10 @@ def test_main_grades_nobody_when_the_sandbox_is_required_and_missing(course, col
     captured = capsys.readouterr()
     assert "grading sandbox required but unavailable: bubblewrap is not installed. Nobody was graded." in captured.err
     assert captured.out == "" and autograde == []
+
+
+def test_the_help_names_every_command_of_the_grader():
+    done = subprocess.run([sys.executable, "-m", "grading", "--help"], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    for command in ("collect LESSON DOWNLOAD.zip", "roster EXPORT.csv", "lms-grades LESSON EXPORT.csv"):
+        assert f"python -m grading {command}" in done.stdout, done.stdout

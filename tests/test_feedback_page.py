@@ -177,6 +177,9 @@ class FeedbackPage:
             shown = page.locator(".fb-total").inner_text()
             assert f"{scored:g} / {total:g}" in shown, (
                 f"{self.lesson}/{student}: the gradebook says {scored:g} / {total:g}, the page {shown!r}")
+            waiting = [g for g in cells.written if by_name[g]["points"].strip().startswith("–")]
+            assert shown.startswith("Score so far:" if waiting else "Score:"), f"{self.lesson}/{student}: {shown!r}"
+            assert ("(not final: written answers worth" in shown) == bool(waiting), f"{self.lesson}/{student}: {shown!r}"
 
     def test_a_wrong_answers_message_is_in_view_after_clicking_its_row(self, feedback, open_page):
         wrong = {key: entry for key, entry in course.wrong_answers(self.lesson).items() if "--" not in key}

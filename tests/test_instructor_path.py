@@ -12,12 +12,15 @@ One small class is graded once (module fixture), and everything the README promi
 * nothing the commands write shows in ``git status``; feedback folders hold only the page;
 * autograde's log holds no "checksum ... has changed!" for an untouched notebook or the solution, and one for
   a test cell the student edited;
-* the roster's names and e-mails reach the export, which lists only the lesson named;
+* the roster, made from Canvas's gradebook export (its test student and "Points Possible" row left out), brings its
+  names and e-mails to the export, which lists only the lesson named;
 * files the LMS marked late are listed as late; an untouched notebook is reported as "no answer written";
 * a notebook cut short, collected alone later, is named NOT GRADED with what to do, and the others are kept;
 * a misspelt lesson gets the right name and the lessons, without a traceback, from both commands;
 * the class command and the grading logs carry no library noise, and say when the reference records are built;
-* the README's feedback step, run again after manual grading, shows the grade on the page.
+* a feedback page made before the written answers are graded says its score is not final; the README's feedback
+  step, run again after manual grading, shows the grade on the page;
+* a student's report names the tests that lost points; collect says at once that a notebook cannot be read.
 """
 
 from __future__ import annotations
@@ -112,12 +115,9 @@ def trial(tmp_path_factory) -> dict:
         writer = csv.writer(f)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"Lesson: {LESSON} (401)", "Current Points"])
         writer.writerow(["    Points Possible", "", "", "", "", "17.00", "(read only)"])
-        writer.writerows([f"{last}, {first}", student, "", "", "Section 1", "", ""] for student, (first, last, _) in ROSTER.items())
-    (root / ".grading").mkdir(exist_ok=True)
-    with (root / ".grading" / "roster.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "first_name", "last_name", "email"])
-        writer.writerows([student, *row] for student, row in ROSTER.items())
+        writer.writerows([f"{last}, {first}", student, "", email, "Section 1", "", ""]
+                         for student, (first, last, email) in ROSTER.items())
+        writer.writerow(["Student, Test", "1099", "", "", "Section 1", "", ""])  # Canvas's own test student
 
     scripts = str(Path(sys.executable).parent)
     env = {**os.environ, "HOME": str(home), "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}", "PYTHONHASHSEED": "0"}
@@ -137,6 +137,8 @@ def trial(tmp_path_factory) -> dict:
     for step in STEPS:
         result["steps"][step] = done = run(root, step, env)
         assert done.returncode == 0, f"README step `{step}` failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+        if step.startswith("nbgrader generate_feedback"):  # before any written answer is graded by hand
+            result["alice_page_first"] = (root / ".grading" / "feedback" / ALICE / LESSON / f"{LESSON}.html").read_text()
     with (root / ".grading" / "reports" / LESSON / "summary.csv").open(newline="") as f:
         result["summary"] = {row["student"]: row for row in csv.DictReader(f)}
     result["reports"] = {p.stem: p.read_text() for p in (root / ".grading" / "reports" / LESSON).glob("*.txt")}
@@ -302,6 +304,17 @@ def test_autograde_warns_only_about_test_cells_a_student_changed(trial):
 
 
 # ---- 8. roster and export -----------------------------------------------------------------------------------
+def test_the_roster_is_made_from_the_lms_gradebook_export(trial):
+    made = step(trial, "python -m grading roster")
+    roster = trial["root"] / ".grading" / "roster.csv"
+    assert f"wrote {roster}: {len(ROSTER)} student(s); next: nbgrader db student import .grading/roster.csv" in made.stdout
+    assert "  left out: Student, Test (Canvas's test student)" in made.stdout, made.stdout
+    assert "  left out: Points Possible (no ID: not a student)" in made.stdout, made.stdout
+    imported = step(trial, "nbgrader db student import")
+    assert f"Creating/updating Student with id '{ALICE}'" in imported.stdout + imported.stderr
+    assert "1099" not in imported.stdout + imported.stderr
+
+
 def test_the_export_has_the_rosters_names_and_only_the_lesson_graded(trial):
     assert step(trial, "nbgrader db student import").returncode == 0
     rows = list(csv.DictReader(io.StringIO((trial["root"] / ".grading" / "grades.csv").read_text())))
@@ -317,6 +330,11 @@ def test_the_export_has_the_rosters_names_and_only_the_lesson_graded(trial):
 def test_a_notebook_that_cannot_be_read_is_named_with_what_to_do_and_the_others_are_kept(trial):
     collected = trial["frank_collect"]
     assert collected.returncode == 0 and f"{FRANK}: " in collected.stdout, collected.stderr
+    assert re.search(rf"^  {FRANK}: {NOTEBOOK}  \(CANNOT BE READ: corrupt notebook {NOTEBOOK}: not a valid notebook",
+                     collected.stdout, re.M), collected.stdout
+    assert f"1 student(s) handed in a notebook that cannot be read ({FRANK}): ask them for it again now" in collected.stdout
+    assert "CANNOT BE READ" not in step(trial, "python -m grading collect").stdout, "the class's own download reads well"
+    assert "code score: not graded" in (trial["root"] / ".grading" / "reports" / LESSON / f"{FRANK}.txt").read_text()
     assert trial["frank_submitted"] == [ALICE, BOB, CAROL, DAVE, FRANK], "a second download replaces only its students"
     done = trial["frank_grade"]
     assert done.returncode == 1, done.stderr[-2000:]
@@ -359,6 +377,21 @@ def test_the_class_command_and_the_logs_are_free_of_library_noise(trial):
     assert sorted(trial["logs"]) == [f"{s}.log" for s in (ALICE, BOB, CAROL, DAVE)]
 
 
+def test_a_students_report_names_the_tests_that_lost_points(trial):
+    exercise = next(iter(course.main_wrong_answers(LESSON)))
+    points = course.graded_cells(LESSON).tests[f"test_{exercise}"]
+    assert f"points lost in: test_{exercise} (0 of {points:g})" in trial["reports"][DAVE], trial["reports"][DAVE]
+    assert "points lost" not in trial["reports"][ALICE], trial["reports"][ALICE]
+
+
+def test_a_feedback_page_made_before_the_written_answers_are_graded_says_its_score_is_not_final(trial):
+    written_points = trial["written_points"]
+    first = trial["alice_page_first"]
+    assert "Score so far:" in first and "Not graded yet" in first, "alice's written answer waits for a grade"
+    assert f"(not final: written answers worth {written_points:g} point" in first
+    assert "Score so far" not in trial["alice_page"] and "not final" not in trial["alice_page"]
+
+
 def test_feedback_made_again_after_manual_grading_shows_the_grade(trial):
     assert trial["feedback_again"].returncode == 0, trial["feedback_again"].stderr[-2000:]
     page = trial["alice_page"]
@@ -384,6 +417,7 @@ def test_the_lms_gradebook_is_filled_with_totals_and_blank_where_a_written_answe
     assert rows[0]["Student"].strip() == "Points Possible"
     got = {r["ID"]: r[column] for r in rows[1:]}
     full = float(summary(trial)[ALICE]["max_code_score"])
-    assert got == {ALICE: f"{full + 1.0:g}", BOB: "0", CAROL: "", DAVE: "", ERIN: ""}
+    assert got == {ALICE: f"{full + 1.0:g}", BOB: "0", CAROL: "", DAVE: "", ERIN: "", "1099": ""}, "the test student: kept blank"
+    assert "1099" not in first.stdout + done.stdout, "Canvas's test student is no one to name"
     assert rows[1]["Student"] == "Archer, Alice"
 

@@ -1,5 +1,5 @@
-"""grading.lms: the LMS's own gradebook file filled with a lesson's grades, for Canvas and Moodle, and the errors
-that name what is wrong with the file given."""
+"""grading.lms: the LMS's own gradebook file filled with a lesson's grades, and the course's roster made from it, for
+Canvas and Moodle, and the errors that name what is wrong with the file given."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.lms import LmsError, fill
+from grading.lms import LmsError, fill, roster, roster_rows
 
 LESSON = "02_polynomial_regression"
 CANVAS = f'''Student,ID,SIS User ID,SIS Login ID,Section,Lesson 1: 01_gradient_descent (301),Lesson 2: {LESSON} (302),\
@@ -95,3 +95,53 @@ def test_a_file_that_is_no_lms_export_is_named_with_what_was_expected(tmp_path, 
     with pytest.raises(LmsError) as error:
         fill(LESSON, path, GRADES, tmp_path / "import.csv")
     assert str(error.value) == f"{path}: {says}"
+
+
+# ---- the roster from the same file ------------------------------------------------------------------------------------
+def test_canvas_roster_splits_last_first_and_leaves_out_points_possible_and_the_test_student(canvas, tmp_path):
+    canvas.write_text(canvas.read_text(encoding="utf-8-sig").replace("bob,", "bob@example.org,")
+                      + '"Student, Test",1099,,,Section A,,,0,0\n', encoding="utf-8")
+    students, left_out = roster_rows(canvas)
+    assert students == [
+        {"id": "1001", "first_name": "Alice", "last_name": "Archer", "email": ""},  # a login that is no e-mail: left out
+        {"id": "1002", "first_name": "Bob", "last_name": "Baker", "email": "bob@example.org"},
+        {"id": "1003", "first_name": "Carol", "last_name": "Cole", "email": ""},
+        {"id": "1005", "first_name": "Erin", "last_name": "Evans", "email": ""},
+    ]
+    assert left_out == ["Points Possible (no ID: not a student)", "Student, Test (Canvas's test student)"]
+    filled = fill(LESSON, canvas, GRADES, tmp_path / "import.csv")
+    assert "1099" not in filled.blank and "1099" not in filled.filled, "Canvas's test student is no one to grade"
+
+
+def test_moodle_roster_takes_the_participant_id_full_name_and_email(tmp_path):
+    path = tmp_path / "worksheet.csv"
+    path.write_text("Identifier,Full name,Email address,Status,Grade\n"
+                    "Participant 20001,Alice Archer,alice@example.org,Submitted,\n"
+                    "Participant 20002,Jean Luc Picard,jl@example.org,No submission,\n")
+    students, left_out = roster_rows(path)
+    assert students == [{"id": "20001", "first_name": "Alice", "last_name": "Archer", "email": "alice@example.org"},
+                        {"id": "20002", "first_name": "Jean Luc", "last_name": "Picard", "email": "jl@example.org"}]
+    assert left_out == []
+
+
+def test_the_roster_is_written_for_nbgrader_and_one_edited_by_hand_is_kept(canvas, tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text((Path(__file__).parents[1] / "nbgrader_config.py").read_text())
+    out, students, _ = roster(canvas, course)
+    assert out == course / ".grading" / "roster.csv"
+    assert out.read_text().splitlines()[:2] == ["id,first_name,last_name,email", "1001,Alice,Archer,"]
+    assert roster(canvas, course)[0] == out, "the same roster again is no conflict"
+    out.write_text(out.read_text().replace("1001,Alice,Archer,", "1001,Alice,Archer,alice@uni.example"))
+    with pytest.raises(LmsError, match=r"roster.csv exists with other contents .*: kept. Hint: .* --force"):
+        roster(canvas, course)
+    assert "alice@uni.example" in out.read_text()
+    roster(canvas, course, force=True)
+    assert "alice@uni.example" not in out.read_text()
+
+
+def test_a_roster_from_a_file_without_students_says_so(tmp_path):
+    path = tmp_path / "gradebook.csv"
+    path.write_text("Student,ID,Section\n    Points Possible,,\n")
+    with pytest.raises(LmsError, match="names no student .*Points Possible"):
+        roster_rows(path)

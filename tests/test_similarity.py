@@ -599,9 +599,11 @@ def test_identical_answers_are_reported_even_where_they_match_the_reference(tmp_
     by_pair = {(s.student, s.other): s for s in result.pairs}
     twins = by_pair["ref_a", "ref_b"]
     assert twins.reported and twins.note.startswith("identical code in every exercise either answered"), twins
+    assert twins.score == 0 and "(a score of 0: the score leaves out code that is also in the reference solution" in twins.note
     partly = by_pair["own_a", "own_b"]
     skipped = next(iter(INDEPENDENT[first]))
     assert partly.note.startswith("identical code in ") and skipped not in partly.note.split(";")[0], partly.note
+    assert partly.score > 0 and "a score of 0" not in partly.note, partly.note
     for pair in (twins, partly):  # the report's exercises column names every exercise its note calls identical
         assert set(pair.identical) <= set(pair.exercises) and pair.identical, pair
         assert all(e in pair.note or pair is twins for e in pair.identical), pair.note
