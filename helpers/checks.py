@@ -83,10 +83,15 @@ def to_float_array(what: str, value: Any, *, hint: str = "") -> np.ndarray:
 
 
 def _shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    # the likely mistake behind a shape that differs from the expected one in a recognisable way, or ""
+    # what the two shapes say about the mistake, when they differ in a recognisable way, or ""
     if [d for d in got if d != 1] == [d for d in expected if d != 1]:
-        return ("the right entries with a dimension of length 1 more or fewer: look for keepdims=True, "
-                "reshape(-1, 1) or [:, None], or an (n, 1) column where (n,) is expected, or the reverse")
+        if len(got) > len(expected):
+            return (f"the right number of entries, with a dimension of length 1 too many: {got} where {expected} is asked "
+                    "(a column or row kept where a flat array is asked, or an axis kept by a reduction)")
+        if len(got) < len(expected):
+            return (f"the right number of entries, with a dimension of length 1 missing: {got} where {expected} is asked "
+                    "(a flat array where a column or row is asked)")
+        return f"the right number of entries, with the dimension of length 1 in another place: {got} where {expected} is asked"
     if len(got) >= 2 and got == expected[::-1]:
         return "the dimensions in reverse order: a transposed matrix (.T), or the factors of a product swapped"
     return ""
@@ -104,7 +109,7 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = ""
     shape : tuple of int
         The expected shape, e.g. ``(n, 2)`` or ``()`` for a single number.
     hint : str
-        Added to the message, after what the two shapes suggest (a dimension of length 1, a transpose).
+        Added to the message first, before what the two shapes themselves suggest (a dimension of length 1, a transpose).
 
     Returns
     -------
@@ -118,7 +123,7 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = ""
     """
     array = to_float_array(what, value, hint=hint)
     if array.shape != tuple(shape):
-        hints = "; ".join(h for h in (_shape_hint(array.shape, tuple(shape)), hint) if h)
+        hints = "; ".join(h for h in (hint, _shape_hint(array.shape, tuple(shape))) if h)
         raise CheckFailed(with_hint(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}", hints))
     return array
 
