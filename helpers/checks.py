@@ -12,13 +12,17 @@ import functools
 import inspect
 import itertools
 import math
+import re
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import reach
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colour codes in IPython's traceback
 
 
 class CheckFailed(AssertionError):
@@ -27,6 +31,22 @@ class CheckFailed(AssertionError):
     A subclass of ``AssertionError``, so nbgrader counts the test cell as failed. Raised by every ``check_*``
     function.
     """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows an error through this method when it exists. `nbgrader validate` cuts every line it
+        # prints at 87 characters, so the message is wrapped to 80: what was expected, what came back and the
+        # hint all reach a student who validates. The frames inside this package are left out (they show how
+        # a check compares, not where the mistake is). The exception itself (str, feedback pages) keeps one line.
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        frames = shell.InteractiveTB.structured_traceback(type(self), self, self.__traceback__)[:-1] if shell else []
+        package = f"File {Path(__file__).parent}"
+        frames = [frame for frame in frames if not _ANSI.sub("", frame).lstrip().startswith(package)]
+        wrap = functools.partial(textwrap.wrap, width=80, break_long_words=False, break_on_hyphens=False)
+        first, *rest = str(self).splitlines() or [""]
+        lines = wrap(first, initial_indent=f"{type(self).__name__}: ") + [part for line in rest for part in wrap(line) or [""]]
+        return [*frames, "\n".join(lines)]
 
 
 def show(value: Any) -> str:

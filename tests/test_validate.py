@@ -42,3 +42,23 @@ def test_the_class_hub_validates_as_the_course_does(monkeypatch):
     hub_validator = _config(course.REPO / "hub" / "roles" / "common" / "nbgrader_config.py", monkeypatch).Validator
     assert course_validator.validate_all is True
     assert dict(hub_validator) == dict(course_validator), "hub/roles/common/nbgrader_config.py and nbgrader_config.py differ"
+
+
+def test_validate_shows_a_failed_checks_whole_message_and_hint(tmp_path):
+    """nbgrader validate cuts each line it prints at 87 characters: a check's message is wrapped to fit, so what
+    was expected, what came back and the hint all reach a student who validates, and the checks' own frames are
+    left out of the traceback."""
+    root = course.make_course(tmp_path / "course", [])
+    hint = "the line is m * x + c: use the intercept c you are given, not a constant of your own, and keep the slope"
+    nb = _notebook("import numpy as np\nfrom helpers import check_close")
+    nb.cells[1].source = (f"check_close('predict(x, m=2, c=1) for the eight inputs of the lesson', np.arange(8.0), "
+                          f"np.arange(8.0) + 1, hint={hint!r})")
+    nbformat.write(nb, root / "check.ipynb")
+    out = course.nbgrader(root, "validate", "check.ipynb").stdout
+    error = out[out.index("The error was:"):]
+    assert not any(line.endswith("...") for line in error.splitlines() if "CheckFailed:" in line or "Hint" in line), error
+    words = " ".join(error.split())
+    assert ("CheckFailed: predict(x, m=2, c=1) for the eight inputs of the lesson: expected [1., 2., 3., 4., 5., 6., 7., 8.] "
+            "(shape (8,)), got [0., 1., 2., 3., 4., 5., 6., 7.] (shape (8,))") in words, error
+    assert f"Hint: {hint}" in words, error
+    assert "helpers/checks.py" not in error and "Cell In[2]" in error, error
