@@ -468,12 +468,25 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
     fail_on_loops(what, loops, at_most, hint)
 
 
+_LOOP_WORDS = {"For": "for loop", "AsyncFor": "async for loop", "While": "while loop", "ListComp": "list comprehension",
+               "SetComp": "set comprehension", "DictComp": "dict comprehension", "GeneratorExp": "generator expression"}
+
+
+def _loop_words(kind: str, count: int) -> str:
+    # "2 list comprehensions", "1 call of map": the loop as a student would name it, not as Python's parser does
+    if kind in _LOOP_WORDS:
+        return f"{count} {_LOOP_WORDS[kind]}{'s' * (count > 1)}"
+    if kind in LOOP_NAMES:
+        return f"{count} call{'s' * (count > 1)} of {kind}"
+    return f"{count} {kind}"
+
+
 def fail_on_loops(what: str, loops: list[str], at_most: int, hint: str) -> None:
     """Raise `CheckFailed` if ``loops`` (as `loops_in_tree` names them) are more than ``at_most``: the one message of
     the loop rule, in the kernel and where the grader judges the submitted source."""
     if len(loops) > at_most:
         allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
-        found = ", ".join(f"{loops.count(k)} {k}" for k in sorted(set(loops)))
+        found = ", ".join(_loop_words(k, loops.count(k)) for k in sorted(set(loops)))
         raise CheckFailed(with_hint(f"{what}: expected {allowed}, found {found}", hint))
 
 

@@ -245,8 +245,18 @@ _add_rows = sum
 
 
 def test_check_loops_sees_a_loop_in_disguise_bound_to_another_name_in_another_cell():
-    with pytest.raises(CheckFailed, match="expected no Python loops, found 1 sum"):
+    with pytest.raises(CheckFailed, match="expected no Python loops, found 1 call of sum"):
         check_loops("rows added", _rows_added_through_a_global_alias)
+
+
+def _squares_by_comprehension(x):
+    squares = [v * v for v in x]
+    return [s + 1 for s in squares], {v for v in x}
+
+
+def test_check_loops_names_each_loop_as_a_student_would():
+    with pytest.raises(CheckFailed, match="expected no Python loops, found 2 list comprehensions, 1 set comprehension$"):
+        check_loops("squares", _squares_by_comprehension)
 
 
 def _rows_added_through_a_name_picked_at_run_time(G):
