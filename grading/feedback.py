@@ -115,11 +115,16 @@ def markdown_to_html(source: str, **renderer_options) -> str:
 # Pygments wraps every name, bracket and operator in a span of its own: half of a lesson's page. Those are
 # written in the text colour (or near it) anyway; keywords, strings, numbers and comments keep their colours.
 _PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w)">([^<]*)</span>')
+# Every kind of string token (prefix, quotes, escapes, f-string braces) has the string colour: one span will do.
+_STRING_TOKEN = re.compile(r'<span class="s[abcdehirsx12]?">')
+_STRING_JOIN = '</span><span class="s">'
 
 
 def slim_highlight(highlighted: str) -> str:
-    """Highlighted code without the spans that only mark names, punctuation, operators and spaces."""
-    return _PLAIN_TOKENS.sub(r"\1", str(highlighted))
+    """Highlighted code without the spans that only mark names, punctuation, operators and spaces, and with
+    each run of string tokens (``f``, ``"...``, ``{``, ``}``) in one span."""
+    slim = _PLAIN_TOKENS.sub(r"\1", str(highlighted))
+    return _STRING_TOKEN.sub('<span class="s">', slim).replace(_STRING_JOIN, "")
 
 
 # -- tracebacks ----------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import pytest
 from test_browser import TIMEOUT_MS, launch_chromium
 
 import course
-from grading.feedback import latex_to_mathml, trim_traceback
+from grading.feedback import latex_to_mathml, slim_highlight, trim_traceback
 
 ARTIFACTS = course.REPO / "test-artifacts" / "feedback"
 MAX_PAGE_BYTES = 300_000  # without the student's own images
@@ -289,6 +289,23 @@ def test_latex_becomes_mathml_and_a_formula_it_cannot_read_stays_readable():
     assert "<mtable" in latex_to_mathml(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", "block")
     fallback = latex_to_mathml(r"\frac{1}{")
     assert "$" not in fallback and "frac" in fallback
+
+
+def test_slim_highlighting_keeps_every_character_and_the_colours_of_keywords_strings_and_numbers():
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    code = 'check_close("loss", f"{loss!r:>8} \\n" + rb"raw", 1e-3)\nif x not in {1, None}:\n    """doc"""\n'
+    full = highlight(code, PythonLexer(), HtmlFormatter())
+    slim = slim_highlight(full)
+    text = lambda markup: html.unescape(re.sub(r"<[^>]+>", "", markup))  # noqa: E731
+    assert text(slim) == text(full) and text(full).strip() == code.strip()
+    assert len(slim) < len(full) / 2, f"expected the slim markup under half of {len(full)} bytes, got {len(slim)}"
+    strings = re.findall(r'<span class="s">([^<]*)</span>', slim)
+    assert html.unescape(strings[0]) == '"loss"' and html.unescape(strings[1]) == 'f"{', strings
+    assert '<span class="k">if</span>' in slim and '<span class="ow">not</span>' in slim and '<span class="mf">1e-3</span>' in slim
+    assert not re.search(r'class="(?:n|p|o|w|s[abcdehirsx12])"', slim), slim
 
 
 def test_every_answer_is_titled_by_its_exercises_heading():
