@@ -13,12 +13,15 @@ file, which names its students the way the collection did:
 The command writes ``.grading/lms/<lesson>-<export's name>.csv``: the export's rows with the lesson's total
 points (automatic and written answers) where the gradebook has them, to import as it is (Canvas: *Grades →
 Import*; Moodle: *Upload grading worksheet*). A student the course has not graded, or whose written answers
-wait to be graded by hand, is left blank (the LMS changes nothing for a blank) and named.
+wait to be graded by hand, is left blank (the LMS changes nothing for a blank) and named. Where the LMS's maximum
+for the column (Canvas's "Points Possible" row, Moodle's ``Maximum grade``) differs from the lesson's points, the
+grades are scaled to it (8 of 10 points is 80 on a maximum of 100) and the command says so.
 
 ``roster`` writes ``.grading/roster.csv`` (``id,first_name,last_name,email``) for ``nbgrader db student import``: from
 Canvas's export, ``ID`` with ``Student`` ("Last, First") and ``SIS Login ID`` as the e-mail when it is one; from Moodle's
 worksheet, the participant id with ``Full name`` and ``Email address``. Rows that name no student (Canvas's "Points
-Possible") and Canvas's test student ("Student, Test") are left out.
+Possible") and Canvas's test student ("Student, Test") are left out. Run again after students join, it keeps the
+roster's rows as they are (edits by hand included) and adds the new students; ``--force`` writes it afresh.
 """
 
 from __future__ import annotations
@@ -56,19 +59,29 @@ class LmsGrades:
     filled: dict[str, float] = field(default_factory=dict)
     blank: dict[str, str] = field(default_factory=dict)  # {student id: why}
     not_in_export: list[str] = field(default_factory=list)  # graded by the course, absent from the LMS's file
+    scaled: tuple[float, float] | None = None  # (the lesson's points, the LMS's maximum) when they differ
 
 
-def _grades(db_url: str, lesson: str) -> dict[str, tuple[float, list[str]]]:
-    """``{student: (total score, grade ids waiting for a hand grade)}`` for every submission of ``lesson``."""
+def _number(text: str | None) -> float | None:
+    try:
+        return float((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _grades(db_url: str, lesson: str) -> tuple[dict[str, tuple[float, list[str]]], float | None]:
+    """``({student: (total score, grade ids waiting for a hand grade)}, the lesson's points)`` for every submission of
+    ``lesson`` (``({}, None)`` when the gradebook does not know the lesson)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(db_url) as gb:
         try:
             submissions = gb.assignment_submissions(lesson)
+            points = float(gb.find_assignment(lesson).max_score)
         except MissingEntry:
-            return {}
+            return {}, None
         return {s.student.id: (float(s.score), [g.name for n in s.notebooks for g in n.grades if g.needs_manual_grade])
-                for s in submissions}
+                for s in submissions}, points
 
 
 def _read(export: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -85,8 +98,10 @@ def _read(export: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], out: Path,
-         column: str | None = None) -> LmsGrades:
+         column: str | None = None, points: float | None = None) -> LmsGrades:
     """Write ``out``: the rows of the LMS's ``export`` with ``lesson``'s grades filled in (see the module's help).
+
+    ``points`` is what the lesson is worth; when the export gives the column another maximum, grades are scaled to it.
 
     Raises
     ------
@@ -106,15 +121,22 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
             column = matching[0]
         keep = [n for n in names if n in CANVAS_IDENTITY] + [column]
         student_of = {id(row): row["ID"].strip() if row["Student"].strip() != CANVAS_TEST_STUDENT else "" for row in rows}
+        maxima = [_number(row.get(column)) for row in rows if row["Student"].strip() == "Points Possible"]
     elif "Identifier" in names and "Grade" in names:  # Moodle
         column, keep = column or "Grade", names
         student_of = {id(row): m.group(1) if (m := MOODLE_ID.match(row["Identifier"].strip())) else "" for row in rows}
+        maximum = next((n for n in names if n.strip().lower() == "maximum grade"), None)
+        maxima = [_number(row.get(maximum)) for row in rows if student_of[id(row)]] if maximum and column == "Grade" else []
     else:
         raise LmsError(f"{export}: expected a Canvas gradebook export (columns Student, ID, ...) or a Moodle grading "
                        f"worksheet (columns Identifier, Grade, ...), found the columns {', '.join(names)}")
     if column not in names:
         raise LmsError(f"{export}: no column {column!r}; the columns are {', '.join(names)}")
     result = LmsGrades(out, column)
+    lms_maximum = maxima[0] if maxima and maxima[0] and all(m == maxima[0] for m in maxima) else None
+    scale = 1.0
+    if points and lms_maximum and abs(lms_maximum - points) > 1e-9:
+        scale, result.scaled = lms_maximum / points, (points, lms_maximum)
     for row in rows:
         student = student_of[id(row)]
         if not student:  # Canvas's "Points Possible" and posting rows, and its test student: kept as they are
@@ -125,8 +147,8 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
         elif waiting:
             row[column], result.blank[student] = "", f"written answers to grade by hand: {', '.join(waiting)}"
         else:
-            row[column] = f"{score:g}"
-            result.filled[student] = score
+            result.filled[student] = round(score * scale, 2)
+            row[column] = f"{result.filled[student]:g}"
     result.not_in_export = sorted(set(grades) - set(student_of.values()))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as file:
@@ -180,17 +202,30 @@ def roster_rows(export: Path) -> tuple[list[dict[str, str]], list[str]]:
 def roster(export: Path, course: Path | None = None, force: bool = False) -> tuple[Path, list[dict[str, str]], list[str]]:
     """Write the course's ``.grading/roster.csv`` from the LMS's ``export``; see `roster_rows`.
 
-    A roster already there with other contents is kept unless ``force``: it may hold names or e-mails added by hand.
+    A roster already there keeps its rows as they are (they may hold names or e-mails added by hand) and gains the
+    export's students it does not have (listed in what is returned as ``joined: ...``); ``force`` replaces it.
     """
     students, left_out = roster_rows(Path(export))
     out = course_folders(course).submitted.parent / "roster.csv"
+    if out.is_file() and not force:
+        try:
+            with out.open(newline="", encoding="utf-8-sig") as file:
+                reader = csv.DictReader(file)
+                kept = list(reader)
+                if tuple(reader.fieldnames or ()) != ROSTER_COLUMNS:
+                    raise ValueError(f"columns {', '.join(reader.fieldnames or ()) or 'none'}")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise LmsError(f"{out}: expected the columns {','.join(ROSTER_COLUMNS)}, found {error}; kept as it is. Hint: "
+                           "fix it by hand, or replace it with --force") from None
+        known = {row["id"] for row in kept}
+        joined = [row for row in students if row["id"] not in known]
+        left_out = left_out + [f"joined: {row['id']} ({' '.join(filter(None, (row['first_name'], row['last_name'])))})"
+                               for row in joined]
+        students = kept + joined
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(students)
-    if out.is_file() and out.read_text(encoding="utf-8") != text.getvalue() and not force:
-        raise LmsError(f"{out} exists with other contents (names or e-mails added by hand?): kept. Hint: compare it "
-                       f"with the export, or replace it with --force")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text.getvalue(), encoding="utf-8")
     return out, students, left_out
@@ -202,7 +237,8 @@ def roster_main(argv: list[str] | None = None) -> int:
                                                  "or grading worksheet (Moodle).")
     parser.add_argument("export", type=Path, help="the LMS's gradebook export (Canvas) or grading worksheet (Moodle)")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
-    parser.add_argument("--force", action="store_true", help="replace a roster.csv that holds something else")
+    parser.add_argument("--force", action="store_true", help="replace roster.csv (by default its rows are kept as they "
+                        "are, edits by hand included, and the export's new students added)")
     args = parser.parse_args(argv)
     try:
         out, students, left_out = roster(args.export, args.course, args.force)
@@ -212,7 +248,7 @@ def roster_main(argv: list[str] | None = None) -> int:
     shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
     print(f"wrote {out}: {len(students)} student(s); next: nbgrader db student import {shown}")
     for why in left_out:
-        print(f"  left out: {why}")
+        print(f"  {why}" if why.startswith("joined: ") else f"  left out: {why}")
     return 0
 
 
@@ -222,7 +258,8 @@ def lms_grades(lesson: str, export: Path, column: str | None = None, course: Pat
 
     coursedir = CourseDirectory(config=load_config(course)[1])
     out = course_folders(course).submitted.parent / "lms" / f"{lesson}-{Path(export).stem}.csv"
-    return fill(lesson, Path(export), _grades(coursedir.db_url, lesson), out, column)
+    grades, points = _grades(coursedir.db_url, lesson)
+    return fill(lesson, Path(export), grades, out, column, points)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"wrote {result.written}: column {result.column!r}, {len(result.filled)} grade(s) filled in; import it into "
           "the LMS (Canvas: Grades → Import; Moodle: Upload grading worksheet)")
+    if result.scaled:
+        points, maximum = result.scaled
+        print(f"  scaled: the lesson is worth {points:g} points and the LMS's maximum for this column is {maximum:g}, so "
+              f"each grade is points x {maximum / points:g} (to import points as they are, set the LMS's maximum to "
+              f"{points:g})")
     for student, why in sorted(result.blank.items()):
         print(f"  left blank: {student} ({why})")
     if result.not_in_export:

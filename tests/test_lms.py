@@ -79,6 +79,34 @@ def test_moodle_the_grading_worksheets_grade_is_filled_by_participant_id(tmp_pat
     assert result.not_in_export == ["1002", "1004"]
 
 
+@pytest.mark.parametrize(("lms", "maximum", "expected"), [
+    ("moodle", "100.00", ["100", "", ""]), ("moodle", "18.00", ["18", "", ""]), ("moodle", "9", ["9", "", ""]),
+    ("canvas", "36.00", ["36.00", "36", "0", "", ""]), ("canvas", "18.00", ["18.00", "18", "0", "", ""]),
+    ("canvas", "(read only)", ["(read only)", "18", "0", "", ""]),
+], ids=["moodle-100", "moodle-same", "moodle-half", "canvas-double", "canvas-same", "canvas-unknown"])
+def test_grades_are_scaled_to_the_lms_maximum_when_it_is_not_the_lessons_points(tmp_path, lms, maximum, expected):
+    path = tmp_path / "export.csv"
+    if lms == "moodle":
+        path.write_text("Identifier,Full name,Email address,Status,Grade,Maximum grade,Feedback comments\n"
+                        f"Participant 1001,Alice Archer,alice@example.org,Submitted,,{maximum},\n"
+                        f"Participant 1003,Carol Cole,carol@example.org,Submitted,,{maximum},\n"
+                        f"Participant 1009,Zed Zane,zed@example.org,No submission,5.00,{maximum},\n")
+    else:
+        path.write_text(CANVAS.replace(",17.00,18.00,", f",17.00,{maximum},"))
+    result = fill(LESSON, path, GRADES, tmp_path / "import.csv", points=18.0)
+    rows = read(result.written)
+    assert [r[result.column] for r in rows] == expected
+    scaled = _number_or_none(maximum)
+    assert result.scaled == (None if scaled in (None, 18.0) else (18.0, scaled))
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 @pytest.mark.parametrize(("content", "says"), [
     (None, "no such file; give the gradebook export downloaded from the LMS"),
     ("", "empty; give the gradebook export downloaded from the LMS"),
@@ -133,11 +161,20 @@ def test_the_roster_is_written_for_nbgrader_and_one_edited_by_hand_is_kept(canva
     assert out.read_text().splitlines()[:2] == ["id,first_name,last_name,email", "1001,Alice,Archer,"]
     assert roster(canvas, course)[0] == out, "the same roster again is no conflict"
     out.write_text(out.read_text().replace("1001,Alice,Archer,", "1001,Alice,Archer,alice@uni.example"))
-    with pytest.raises(LmsError, match=r"roster.csv exists with other contents .*: kept. Hint: .* --force"):
-        roster(canvas, course)
-    assert "alice@uni.example" in out.read_text()
+    joined = canvas.with_name("later.csv")
+    joined.write_text(CANVAS + '"Fox, Fay",1006,S6,fay@uni.example,Section B,,,0,0\n')
+    _, students, said = roster(joined, course)
+    lines = out.read_text().splitlines()
+    assert lines[1] == "1001,Alice,Archer,alice@uni.example", "a row edited by hand is kept as it is"
+    assert lines[-1] == "1006,Fay,Fox,fay@uni.example" and len(students) == 5, lines
+    assert "joined: 1006 (Fay Fox)" in said
     roster(canvas, course, force=True)
-    assert "alice@uni.example" not in out.read_text()
+    assert "alice@uni.example" not in out.read_text() and "1006" not in out.read_text()
+    out.write_text("name;email\nAlice;a@b\n")
+    with pytest.raises(LmsError, match=r"roster.csv: expected the columns id,first_name,last_name,email, found columns "
+                                       r"name;email; kept as it is. Hint: fix it by hand, or replace it with --force"):
+        roster(canvas, course)
+    assert out.read_text() == "name;email\nAlice;a@b\n"
 
 
 def test_a_roster_from_a_file_without_students_says_so(tmp_path):
