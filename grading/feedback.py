@@ -48,6 +48,7 @@ __all__ = [
 TEMPLATE_DIR = Path(__file__).resolve().parent / "feedback_template"
 TEMPLATE_NAME = "course_feedback"
 META = "course_feedback"  # the cell metadata key FeedbackSummary fills and the template reads
+NO_RESPONSE = "No response."  # nbgrader's automatic comment on an answer cell left as it was given
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # A traceback entry that is one frame of the student's notebook (IPython 8+, and older IPython's forms).
@@ -307,7 +308,9 @@ class FeedbackSummary(NbGraderPreprocessor):
                     title = grade_id
                 titles[grade_id] = title
                 info = {"kind": "answer", "name": grade_id, "title": title, "anchor": grade_id, "comment": comment}
-                if comment:
+                # nbgrader's own comment on code left as given ("No response."): the exercise's row already says its
+                # tests did not run, and why
+                if comment and comment != NO_RESPONSE:
                     comments[grade_id] = comment
             if cell.cell_type == "markdown" and not utils.is_solution(cell):
                 last_heading = _heading(cell.source) or last_heading
