@@ -154,6 +154,21 @@ class LessonRoundTrip(FeedbackPage):
         assert set(cells.tests) | set(cells.written) <= set(got), f"{lesson}: cells missing from the gradebook"
         scored = {cell: score for cell, (score, _) in got.items() if score != 0}
         assert not scored, f"{lesson}: the untouched notebook scored points in {scored}"
+        # Nothing written yet: every test cell says its exercise did not run, never a hint about a mistake not made.
+        autograded = result["root"] / ".grading" / "autograded" / "blank" / lesson / f"{lesson}.ipynb"
+        said = {course.nbgrader_meta(cell).get("grade_id"): [o.get("evalue", "") for o in cell.get("outputs", [])
+                                                             if o.get("output_type") == "error"]
+                for cell in course.read(autograded).cells if course.nbgrader_meta(cell).get("grade_id") in cells.tests}
+        misleading = {cell: errors[0] if errors else "no error" for cell, errors in said.items()
+                      if not errors or "did not run: " not in errors[0] or "Hint:" in errors[0]}
+        assert not misleading, f"{lesson}: for the untouched notebook, test cells say more than 'did not run': {misleading}"
+        page = (result["root"] / ".grading" / "feedback" / "blank" / lesson / f"{lesson}.html").read_text()
+        exercises = {cell.removeprefix("test_") for cell in cells.tests}
+        rows = [(name, row) for name, row in re.findall(r'<tr class="fb-row [^"]*" data-exercise="([^"]*)">(.*?)</tr>', page, re.S)
+                if name in exercises]
+        assert {name for name, _ in rows} == exercises, f"{lesson}: the untouched notebook's page has rows for {rows}"
+        repeated = [name for name, row in rows if "No response." in row or "did not run" not in row]
+        assert not repeated, f"{lesson}: the untouched notebook's page adds nbgrader's 'No response.' to {repeated}"
 
     def check_wrong_answer(self, answer, tmp_path_factory):
         lesson = self.lesson
