@@ -114,7 +114,8 @@ def trial(tmp_path_factory) -> dict:
     with (home / "Downloads" / "gradebook.csv").open("w", newline="", encoding="utf-8-sig") as f:  # Canvas's export
         writer = csv.writer(f)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"Lesson: {LESSON} (401)", "Current Points"])
-        writer.writerow(["    Points Possible", "", "", "", "", "17.00", "(read only)"])
+        points = sum(course.graded_cells(LESSON).tests.values()) + sum(course.graded_cells(LESSON).written.values())
+        writer.writerow(["    Points Possible", "", "", "", "", f"{points:.2f}", "(read only)"])  # the lesson's points
         writer.writerows([f"{last}, {first}", student, "", email, "Section 1", "", ""]
                          for student, (first, last, email) in ROSTER.items())
         writer.writerow(["Student, Test", "1099", "", "", "Section 1", "", ""])  # Canvas's own test student
