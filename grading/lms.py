@@ -1,5 +1,6 @@
 """The LMS's gradebook file, both ways: ``python -m grading roster EXPORT.csv`` makes the course's roster from it, and
-``python -m grading lms-grades LESSON EXPORT.csv [--column NAME]`` puts the grades back into it.
+``python -m grading lms-grades LESSON EXPORT.csv [--column NAME]`` puts the grades back into it;
+``python -m grading lms-feedback LESSON WORKSHEET.csv`` packs the feedback pages for Moodle's upload in bulk.
 
 Run it from the course folder, after grading (and grading the written answers). ``EXPORT.csv`` is the LMS's own
 file, which names its students the way the collection did:
@@ -22,6 +23,13 @@ Canvas's export, ``ID`` with ``Student`` ("Last, First") and ``SIS Login ID`` as
 worksheet, the participant id with ``Full name`` and ``Email address``. Rows that name no student (Canvas's "Points
 Possible") and Canvas's test student ("Student, Test") are left out. Run again after students join, it keeps the
 roster's rows as they are (edits by hand included) and adds the new students; ``--force`` writes it afresh.
+
+``lms-feedback`` writes ``.grading/lms/<lesson>-feedback.zip`` for Moodle's *Upload multiple feedback files in a zip*:
+each student's page in a folder named as Moodle's own download names it, ``<Full name>_<participant id>_assignfeedback_file``
+(Moodle reads the participant id, the second part between underscores, so an underscore in a name becomes a space).
+A page older than the student's grading (made before, and kept by ``generate_feedback`` without ``--force``) is left
+out and named, as is a student with no page. Canvas takes no feedback files in bulk: a page is attached to a comment
+in SpeedGrader.
 """
 
 from __future__ import annotations
@@ -31,12 +39,14 @@ import csv
 import io
 import re
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import course_folders, load_config
 
-__all__ = ["LmsGrades", "LmsError", "fill", "lms_grades", "main", "roster", "roster_main", "roster_rows"]
+__all__ = ["LmsFeedback", "LmsGrades", "LmsError", "feedback_main", "feedback_zip", "fill", "lms_feedback", "lms_grades",
+           "main", "roster", "roster_main", "roster_rows"]
 
 #: Canvas's columns that say who a row is; the rest are assignments and totals, left out of the file to import.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section")
@@ -60,6 +70,15 @@ class LmsGrades:
     blank: dict[str, str] = field(default_factory=dict)  # {student id: why}
     not_in_export: list[str] = field(default_factory=list)  # graded by the course, absent from the LMS's file
     scaled: tuple[float, float] | None = None  # (the lesson's points, the LMS's maximum) when they differ
+
+
+@dataclass
+class LmsFeedback:
+    """What one packing gave: the zip written, the students whose page is in it, and those left out (why)."""
+
+    written: Path
+    packed: list[str] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)  # {student id: why}
 
 
 def _number(text: str | None) -> float | None:
@@ -286,4 +305,87 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  left blank: {student} ({why})")
     if result.not_in_export:
         print(f"graded by the course but not in the export ({len(result.not_in_export)}): {', '.join(result.not_in_export)}")
+    return 0
+
+
+def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path, out: Path) -> LmsFeedback:
+    """Write ``out``: the pages ``feedback/<id>/<lesson>/<lesson>.html`` of the students in Moodle's ``worksheet``, each
+    in the folder ``<Full name>_<id>_assignfeedback_file/`` (see the module's help).
+
+    A page older than ``autograded/<id>/<lesson>/<lesson>.ipynb`` is left out: it shows an earlier grading.
+
+    Raises
+    ------
+    LmsError
+        If ``worksheet`` is a Canvas export (Canvas takes no feedback files in bulk), is no Moodle grading worksheet,
+        or no student in it has a page to pack (nothing is written then).
+    """
+    names, rows = _read(worksheet)
+    if "ID" in names and "Student" in names:
+        raise LmsError(f"{worksheet}: a Canvas gradebook export; Canvas takes no feedback files in bulk. Hint: attach "
+                       f"each student's page, .grading/feedback/<student>/{lesson}/{lesson}.html, to a comment in "
+                       "SpeedGrader")
+    if not ("Identifier" in names and "Full name" in names):
+        raise LmsError(f"{worksheet}: expected Moodle's grading worksheet (columns Identifier, Full name, ...), found "
+                       f"the columns {', '.join(names)}")
+    result = LmsFeedback(out)
+    pages: dict[str, Path] = {}
+    for row in rows:
+        match = MOODLE_ID.match(row["Identifier"].strip())
+        if not match:
+            continue
+        student = match.group(1)
+        page = feedback / student / lesson / f"{lesson}.html"
+        graded = autograded / student / lesson / f"{lesson}.ipynb"
+        if not page.is_file():
+            result.left_out[student] = (f"no feedback page: run nbgrader generate_feedback {lesson} --force"
+                                        if graded.is_file() else "not graded by the course")
+        elif graded.is_file() and page.stat().st_mtime < graded.stat().st_mtime:
+            result.left_out[student] = (f"its page is older than its grading: run nbgrader generate_feedback {lesson} "
+                                        "--force")
+        else:
+            name = " ".join(re.sub(r"[_/\\]", " ", row["Full name"]).split()) or f"Participant {student}"
+            pages[f"{name}_{student}_assignfeedback_file/{lesson}.html"] = page
+    if not pages:
+        why = "; ".join(f"{student}: {why}" for student, why in list(result.left_out.items())[:3]) or "no participant rows"
+        raise LmsError(f"{worksheet}: none of its {len(result.left_out)} student(s) has a feedback page to pack ({why}); "
+                       "nothing written")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry, page in sorted(pages.items()):
+            archive.write(page, entry)
+            result.packed.append(entry.split("_")[1])
+    partial.replace(out)
+    return result
+
+
+def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> LmsFeedback:
+    """Pack ``lesson``'s feedback pages for Moodle's ``worksheet``; see `feedback_zip`."""
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(config=load_config(course)[1])
+    root = Path(coursedir.root)
+    out = course_folders(course).submitted.parent / "lms" / f"{lesson}-feedback.zip"
+    return feedback_zip(lesson, Path(worksheet), root / coursedir.feedback_directory,
+                        root / coursedir.autograded_directory, out)
+
+
+def feedback_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grading lms-feedback",
+                                     description="Pack a lesson's feedback pages into a zip for Moodle's Upload "
+                                                 "multiple feedback files in a zip.")
+    parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
+    parser.add_argument("worksheet", type=Path, help="the assignment's grading worksheet downloaded from Moodle")
+    parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
+    args = parser.parse_args(argv)
+    try:
+        result = lms_feedback(args.lesson, args.worksheet, args.course)
+    except (LmsError, FileNotFoundError) as error:
+        print(f"python -m grading lms-feedback: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {result.written}: {len(result.packed)} page(s); upload it in Moodle (View all submissions → Grading "
+          "action → Upload multiple feedback files in a zip; the assignment's Feedback files must be on)")
+    for student, why in sorted(result.left_out.items()):
+        print(f"  left out: {student} ({why})")
     return 0

@@ -4,6 +4,7 @@ Canvas and Moodle, and the errors that name what is wrong with the file given.""
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,99 @@ def test_a_roster_from_a_file_without_students_says_so(tmp_path):
     path.write_text("Student,ID,Section\n    Points Possible,,\n")
     with pytest.raises(LmsError, match="names no student .*Points Possible"):
         roster_rows(path)
+
+
+# ---- lms-feedback: the pages packed for Moodle's "Upload multiple feedback files in a zip" ---------------------------
+WORKSHEET = ("Identifier,Full name,Email address,Status,Grade,Maximum grade\n"
+             "Participant 30101,Chloé Dubois,chloe@example.org,Submitted,,100.00\n"
+             "Participant 30102,Ana_Maria Lopez,ana@example.org,Submitted,,100.00\n"
+             "Participant 30103,Bob Baker,bob@example.org,Submitted,,100.00\n"
+             "Participant 30104,Dan Stale,dan@example.org,Submitted,,100.00\n"
+             "Participant 30105,Eve Absent,eve@example.org,No submission,,100.00\n")
+
+
+def moodle_reads(entry: str) -> tuple[int, str, str, str] | None:
+    """What Moodle's feedback import (assignfeedback_file's zip importer) reads from a path in the zip: the first part
+    split by "_" into at most 5 pieces with 4 or more, whose second is a number, gives ``(participant id, plugin type,
+    plugin name, file name)``."""
+    parts = entry.split("/")
+    while parts:
+        info = parts.pop(0).split("_", 4)
+        if len(info) >= 4 and info[1].isdigit():
+            return int(info[1]), info[2], info[3], "/".join([info[4] if len(info) == 5 else "", *parts]).lstrip("/")
+    return None
+
+
+@pytest.fixture
+def moodle_course(tmp_path):
+    import os
+    import time
+
+    from grading.lms import lms_feedback
+
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text((Path(__file__).parents[1] / "nbgrader_config.py").read_text())
+    worksheet = tmp_path / "Grades-Lesson 2-5123.csv"
+    worksheet.write_text(WORKSHEET, encoding="utf-8")
+    now = time.time()
+    for student, graded_at, page_at in [("30101", now - 60, now), ("30102", now - 60, now), ("30103", now - 60, None),
+                                        ("30104", now, now - 600)]:
+        graded = course / ".grading" / "autograded" / student / LESSON / f"{LESSON}.ipynb"
+        graded.parent.mkdir(parents=True)
+        graded.write_text("{}")
+        os.utime(graded, (graded_at, graded_at))
+        if page_at is not None:
+            page = course / ".grading" / "feedback" / student / LESSON / f"{LESSON}.html"
+            page.parent.mkdir(parents=True)
+            page.write_text(f"<html><body>page of {student}</body></html>", encoding="utf-8")
+            os.utime(page, (page_at, page_at))
+    return course, worksheet, lms_feedback
+
+
+def test_moodle_feedback_zip_holds_each_current_page_where_moodles_import_finds_its_participant(moodle_course):
+    course, worksheet, lms_feedback = moodle_course
+    result = lms_feedback(LESSON, worksheet, course)
+    assert result.written == course / ".grading" / "lms" / f"{LESSON}-feedback.zip"
+    with zipfile.ZipFile(result.written) as archive:
+        entries = {name: archive.read(name).decode() for name in archive.namelist()}
+    assert sorted(entries) == [f"Ana Maria Lopez_30102_assignfeedback_file/{LESSON}.html",
+                               f"Chloé Dubois_30101_assignfeedback_file/{LESSON}.html"], \
+        "an underscore in a name would move the participant id Moodle reads"
+    for entry, text in entries.items():
+        student, plugin_type, plugin, name = moodle_reads(entry)
+        assert (plugin_type, plugin, name) == ("assignfeedback", "file", f"{LESSON}.html"), entry
+        assert text == f"<html><body>page of {student}</body></html>", "each page is its own student's"
+    assert sorted(result.packed) == ["30101", "30102"]
+    assert result.left_out == {"30103": f"no feedback page: run nbgrader generate_feedback {LESSON} --force",
+                               "30104": f"its page is older than its grading: run nbgrader generate_feedback {LESSON} "
+                                        "--force",
+                               "30105": "not graded by the course"}
+
+
+def test_lms_feedback_command_says_what_it_packed_and_left_out(moodle_course):
+    import subprocess
+    import sys
+
+    course, worksheet, _ = moodle_course
+    done = subprocess.run([sys.executable, "-m", "grading", "lms-feedback", LESSON, str(worksheet)], cwd=course,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    said = done.stdout
+    assert said.startswith(f"wrote {course / '.grading' / 'lms' / f'{LESSON}-feedback.zip'}: "), said
+    assert "2 page(s); upload it in Moodle (View all submissions → Grading action → Upload multiple feedback files" in said
+    assert "left out: 30104 (its page is older than its grading" in said and "left out: 30105 (not graded" in said
+
+
+@pytest.mark.parametrize("content, says", [
+    (CANVAS, "a Canvas gradebook export; Canvas takes no feedback files in bulk. Hint: attach each student's page"),
+    ("Name,Score\nAlice,3\n", "expected Moodle's grading worksheet .*found the columns Name, Score"),
+    ("Identifier,Full name,Grade\nParticipant 999,Zed Nobody,\n",
+     "none of its 1 student.s. has a feedback page to pack .999: not graded by the course.; nothing written"),
+])
+def test_lms_feedback_from_a_file_it_cannot_use_names_the_file_and_writes_nothing(moodle_course, content, says):
+    course, worksheet, lms_feedback = moodle_course
+    worksheet.write_text(content, encoding="utf-8")
+    with pytest.raises(LmsError, match=says):
+        lms_feedback(LESSON, worksheet, course)
+    assert not (course / ".grading" / "lms").exists()
