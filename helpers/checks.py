@@ -113,7 +113,8 @@ def _shape_hint(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
                     "(a flat array where a column or row is asked)")
         return f"the right number of entries, with the dimension of length 1 in another place: {got} where {expected} is asked"
     if len(got) >= 2 and got == expected[::-1]:
-        return "the dimensions in reverse order: a transposed matrix (.T), or the factors of a product swapped"
+        return ("the dimensions in reverse order: a transposed result (.T), the grid laid out the other way, or the factors "
+                "of a matrix product swapped")
     return ""
 
 
