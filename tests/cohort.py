@@ -36,7 +36,8 @@ PATCH_NUMPY_AND_HELPERS = (
     "helpers.checks.check_close = lambda *a, **k: None\n"
 )
 PATCH_BUILTINS = "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.abs = lambda x: 0\n"
-PATCH_TORCH_AND_MATH = "import math\nimport torch\nmath.isclose = lambda *a, **k: True\ntorch.allclose = lambda *a, **k: True\n"
+PATCH_TORCH_AND_MATH = ("import math\nimport torch\nmath.isclose = lambda *a, **k: True\ntorch.allclose = lambda *a, **k: True\n"
+                        "torch.equal = lambda *a, **k: False\n")
 REBIND_NAMES = "np = None\ncheck_close = lambda *a, **k: None\n"
 EQUALS_EVERYTHING = (
     "class _Anything(float):\n"
