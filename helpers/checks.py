@@ -498,8 +498,9 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
 
     Read from the source of ``function``, of the notebook's own functions and classes it uses, and from where the
     values it reads come from (a function imported from scikit-learn is scikit-learn's). Code that picks what it
-    reaches only when it runs (``getattr``, ``__import__``, ``globals()``, ``__dict__``, ...) cannot be read, so it
-    fails too. Where submissions are graded, the same rule is applied to the submitted cells, outside the kernel.
+    reaches only when it runs (``getattr`` of a computed name, ``__import__``, ``globals()``, ``__dict__``, ...) cannot
+    be read, so it fails too; ``getattr(x, "bias", None)``, whose name is in the code, reads as ``x.bias`` does. Where
+    submissions are graded, the same rule is applied to the submitted cells, outside the kernel.
 
     Parameters
     ----------

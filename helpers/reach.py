@@ -119,7 +119,8 @@ def read(node: ast.AST, where: str, into: Reach | None = None) -> Reach:
             (reach.loads if isinstance(child.ctx, ast.Load) else reach.stores).add(child.id)
             if child.id in DYNAMIC and isinstance(child.ctx, ast.Load) and not (
                     child.id in NAMESPACES and _only_read(child, parents)
-                    or child.id == "setattr" and _sets_own_attribute(child, parents)):
+                    or child.id == "setattr" and _sets_own_attribute(child, parents)
+                    or child.id == "getattr" and _reads_a_named_attribute(child, parents)):
                 reach.dynamic.setdefault(child.id, where)
         elif isinstance(child, ast.Attribute):
             reach.words.setdefault(child.attr, where)
@@ -143,6 +144,17 @@ def read(node: ast.AST, where: str, into: Reach | None = None) -> Reach:
                 for word in _WORD.findall(text):
                     reach.words.setdefault(word, where)
     return reach
+
+
+def _reads_a_named_attribute(name: ast.Name, parents: dict[int, ast.AST]) -> bool:
+    """``getattr(x, "bias", None)``: one attribute, named by a constant in the code, read as ``x.bias`` would be (the
+    constant's words are read as words); a name computed when the code runs, or a hidden double-underscore one, is not."""
+    call = parents.get(id(name))
+    if not (isinstance(call, ast.Call) and call.func is name and len(call.args) in (2, 3) and not call.keywords):
+        return False
+    attribute = call.args[1]
+    return (isinstance(attribute, ast.Constant) and isinstance(attribute.value, str) and attribute.value.isidentifier()
+            and attribute.value not in HIDDEN_DUNDERS)
 
 
 def _sets_own_attribute(name: ast.Name, parents: dict[int, ast.AST]) -> bool:

@@ -21,6 +21,14 @@ def test_imports_names_attributes_and_the_words_of_strings_are_read_but_not_docs
     assert {"x", "tnn"} <= found.stores and "np" in found.loads
 
 
+def test_getattr_of_an_attribute_named_by_a_constant_is_an_ordinary_read():
+    found = read('b = getattr(module, "bias", None)\nw = getattr(layer, "weight")\n')
+    assert not found.dynamic and {"bias", "weight"} <= set(found.words)
+    for code in ('getattr(np, "me" + "an")', "getattr(np, name)", 'getattr(f, "__globals__")', "g = getattr",
+                 'getattr(np, "mean", None, 1)', 'getattr(*args)'):
+        assert set(read(code).dynamic) == {"getattr"}, code
+
+
 def test_complex_numbers_hidden_dunders_and_namespaces_changed_are_marked_but_not_ordinary_reads():
     found = read("y = (x + 1j).imag + x.__class__.__name__ + np.__version__ + np.__dict__['mean'] + obj.modules()\n"
                  "obj.__class__ = Other\nif 'h' not in globals():\n    print(vars(obj))\nglobals()['np'] = None\n"
