@@ -330,6 +330,9 @@ class FeedbackSummary(NbGraderPreprocessor):
             "exercises": exercises, "written": written, "other_comments": others,
             "score": _number(grades.get("score")), "max_score": _number(grades.get("max_score")),
             "late_penalty": _number(late) if late else "",
+            # the grading this page shows, for tools that must tell a current page from an earlier one (lms-feedback)
+            "shows": f"score={float(grades.get('score') or 0)!r} waiting="
+                     + ",".join(sorted(row["name"] for row in written if row["state"] == "ungraded")),
         }
         return nb, resources
 

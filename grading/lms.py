@@ -27,9 +27,9 @@ roster's rows as they are (edits by hand included) and adds the new students; ``
 ``lms-feedback`` writes ``.grading/lms/<lesson>-feedback.zip`` for Moodle's *Upload multiple feedback files in a zip*:
 each student's page in a folder named as Moodle's own download names it, ``<Full name>_<participant id>_assignfeedback_file``
 (Moodle reads the participant id, the second part between underscores, so an underscore in a name becomes a space).
-A page older than the student's grading (made before, and kept by ``generate_feedback`` without ``--force``) is left
-out and named, as is a student with no page. Canvas takes no feedback files in bulk: a page is attached to a comment
-in SpeedGrader.
+A page that shows an earlier grading than the gradebook's (made before a grading, automatic or by hand, and kept by
+``generate_feedback`` without ``--force``) is left out and named, as is a student with no page. Canvas takes no
+feedback files in bulk: a page is attached to a comment in SpeedGrader.
 """
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ __all__ = ["LmsFeedback", "LmsGrades", "LmsError", "feedback_main", "feedback_zi
 #: Canvas's columns that say who a row is; the rest are assignments and totals, left out of the file to import.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section")
 MOODLE_ID = re.compile(r"Participant\s+(\d+)$")
+#: The record of the grading a feedback page shows (grading/feedback_template): its score and the written answers
+#: still waiting for a hand grade.
+SHOWN = re.compile(r'<meta\s(?=[^>]*\bname="course-grading")[^>]*\bcontent="score=([0-9.eE+-]+) waiting=([^"]*)"')
 #: Canvas's own test student (*Student View*), in every gradebook export: not one of the class.
 CANVAS_TEST_STUDENT = "Student, Test"
 ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
@@ -308,11 +311,44 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path, out: Path) -> LmsFeedback:
+def _shown(page: Path) -> tuple[float, set[str]] | None:
+    """The grading a feedback page shows, as its ``course-grading`` record says: ``(score, written answers still
+    waiting for a hand grade)``; None for a page without the record."""
+    with page.open(encoding="utf-8", errors="replace") as f:
+        head = f.read(8192)
+    found = SHOWN.search(head)
+    if not found:
+        return None
+    return float(found.group(1)), set(filter(None, found.group(2).split(",")))
+
+
+def _earlier(page: Path, graded: Path, now: tuple[float, list[str]] | None) -> str:
+    """Why ``page`` shows an earlier grading than the gradebook's ``now`` (score, grade ids waiting) and the autograded
+    notebook ``graded``; "" when it shows the current one."""
+    if graded.is_file() and page.stat().st_mtime < graded.stat().st_mtime:
+        return "its page is older than its grading"
+    if now is None:
+        return ""
+    shown = _shown(page)
+    if shown is None:
+        return "its page does not say which grading it shows (made by an earlier version of the course)"
+    score, waiting = shown
+    if abs(score - now[0]) > 1e-9 or waiting - set(now[1]):
+        graded_since = sorted(waiting - set(now[1]))
+        return (f"its page shows an earlier grading: {score:g} points on the page, {now[0]:g} in the gradebook"
+                + (f", {', '.join(graded_since)} graded by hand since" if graded_since else ""))
+    return ""
+
+
+def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path, out: Path,
+                 grades: dict[str, tuple[float, list[str]]] | None = None) -> LmsFeedback:
     """Write ``out``: the pages ``feedback/<id>/<lesson>/<lesson>.html`` of the students in Moodle's ``worksheet``, each
     in the folder ``<Full name>_<id>_assignfeedback_file/`` (see the module's help).
 
-    A page older than ``autograded/<id>/<lesson>/<lesson>.ipynb`` is left out: it shows an earlier grading.
+    A page that shows an earlier grading is left out: one older than ``autograded/<id>/<lesson>/<lesson>.ipynb``, and
+    one whose score, or whose written answers waiting for a hand grade, differ from the gradebook's ``grades``
+    (``{student: (total score, grade ids waiting for a hand grade)}``, as `_grades` reads them): a page kept by
+    ``generate_feedback`` without ``--force`` after a hand grade.
 
     Raises
     ------
@@ -340,9 +376,8 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
         if not page.is_file():
             result.left_out[student] = (f"no feedback page: run nbgrader generate_feedback {lesson} --force"
                                         if graded.is_file() else "not graded by the course")
-        elif graded.is_file() and page.stat().st_mtime < graded.stat().st_mtime:
-            result.left_out[student] = (f"its page is older than its grading: run nbgrader generate_feedback {lesson} "
-                                        "--force")
+        elif why := _earlier(page, graded, (grades or {}).get(student)):
+            result.left_out[student] = f"{why}: run nbgrader generate_feedback {lesson} --force"
         else:
             name = " ".join(re.sub(r"[_/\\]", " ", row["Full name"]).split()) or f"Participant {student}"
             pages[f"{name}_{student}_assignfeedback_file/{lesson}.html"] = page
@@ -367,8 +402,11 @@ def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> Lm
     coursedir = CourseDirectory(config=load_config(course)[1])
     root = Path(coursedir.root)
     out = course_folders(course).submitted.parent / "lms" / f"{lesson}-feedback.zip"
+    db = coursedir.db_url
+    unmade = db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).is_file()
+    grades = {} if unmade else _grades(db, lesson)[0]  # no gradebook yet: nothing graded to compare pages with
     return feedback_zip(lesson, Path(worksheet), root / coursedir.feedback_directory,
-                        root / coursedir.autograded_directory, out)
+                        root / coursedir.autograded_directory, out, grades)
 
 
 def feedback_main(argv: list[str] | None = None) -> int:

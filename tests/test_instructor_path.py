@@ -25,6 +25,7 @@ One small class is graded once (module fixture), and everything the README promi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -173,6 +174,13 @@ def trial(tmp_path_factory) -> dict:
         grade.manual_score = 1.0
         grade.needs_manual_grade = False
         gb.db.commit()
+    # the pages for Moodle, with alice's page made before her hand grade (kept, as generate_feedback without --force
+    # keeps it), then again after the README's feedback step
+    worksheet = base / "worksheet.csv"
+    worksheet.write_text("Identifier,Full name,Email address,Status,Grade,Maximum grade\n" + "".join(
+        f"Participant {student},{first} {last},{email},Submitted,,100.00\n" for student, (first, last, email) in ROSTER.items()))
+    moodle_feedback = f"python -m grading lms-feedback {LESSON} {worksheet}"
+    result["moodle_feedback_kept"] = run(root, f"nbgrader generate_feedback {LESSON} && {moodle_feedback}", env)
     fake = base / "fake-bwrap"
     fake.mkdir()
     (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
@@ -190,6 +198,11 @@ def trial(tmp_path_factory) -> dict:
     feedback_step = next(line for line in STEPS if line.startswith("nbgrader generate_feedback"))
     result["feedback_again"] = run(root, feedback_step, env)
     result["alice_page"] = (root / ".grading" / "feedback" / ALICE / LESSON / f"{LESSON}.html").read_text()
+    result["moodle_feedback_again"] = run(root, moodle_feedback, env)
+    zipped = root / ".grading" / "lms" / f"{LESSON}-feedback.zip"
+    with zipfile.ZipFile(zipped) if zipped.is_file() else contextlib.nullcontext() as archive:
+        result["moodle_pages"] = {name.split("_")[1]: archive.read(name).decode() for name in archive.namelist()} \
+            if archive else {}
     # and the grades into the LMS again, with alice's written answer graded
     result["lms_again"] = run(root, next(line for line in STEPS if line.startswith("python -m grading lms-grades")), env)
     with (root / ".grading" / "lms" / f"{LESSON}-gradebook.csv").open(newline="") as f:
@@ -398,6 +411,22 @@ def test_feedback_made_again_after_manual_grading_shows_the_grade(trial):
     page = trial["alice_page"]
     assert "Not graded yet" not in page
     assert f"1 / {trial['written_points']:g}" in page
+
+
+def test_moodle_feedback_leaves_out_a_page_made_before_a_hand_grade_and_packs_it_made_again(trial):
+    kept = trial["moodle_feedback_kept"]
+    assert kept.returncode == 0, kept.stderr[-2000:]
+    written = next(iter(course.graded_cells(LESSON).written))
+    assert re.search(rf"^  left out: {ALICE} \(its page shows an earlier grading: [0-9.]+ points on the page, [0-9.]+ in "
+                     rf"the gradebook, {written} graded by hand since: run nbgrader generate_feedback {LESSON} --force\)$",
+                     kept.stdout, re.M), kept.stdout
+    assert "3 page(s)" in kept.stdout and f"left out: {ERIN} (not graded by the course)" in kept.stdout, kept.stdout
+    for student in (BOB, CAROL, DAVE):  # their written answers still wait, as their pages say
+        assert f"left out: {student}" not in kept.stdout, kept.stdout
+    again = trial["moodle_feedback_again"]
+    assert again.returncode == 0 and "4 page(s)" in again.stdout and f"left out: {ALICE}" not in again.stdout, again.stdout
+    page = trial["moodle_pages"].get(ALICE)
+    assert page == trial["alice_page"] and "Not graded yet" not in page, "the page packed is the one made after the grade"
 
 
 # ---- grades into the LMS ------------------------------------------------------------------------------------------

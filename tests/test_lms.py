@@ -279,3 +279,30 @@ def test_lms_feedback_from_a_file_it_cannot_use_names_the_file_and_writes_nothin
     with pytest.raises(LmsError, match=says):
         lms_feedback(LESSON, worksheet, course)
     assert not (course / ".grading" / "lms").exists()
+
+
+def test_moodle_feedback_leaves_out_a_page_that_shows_an_earlier_grading_than_the_gradebook(tmp_path):
+    from grading.lms import feedback_zip
+
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_text(WORKSHEET, encoding="utf-8")
+    shows = {"30101": "score=7.5 waiting=written_question",  # as the gradebook: packed
+             "30102": "score=7.5 waiting=written_question",  # graded by hand since, 2 points
+             "30103": "score=7.5 waiting=written_question",  # graded by hand since, 0 points: the same score
+             "30104": None,                                  # a page without the record
+             "30105": "score=3.0 waiting="}                  # a student the gradebook does not know: nothing to compare
+    for student, record in shows.items():
+        page = tmp_path / "feedback" / student / LESSON / f"{LESSON}.html"
+        page.parent.mkdir(parents=True)
+        meta = f'<meta name="course-grading" content="{record}">' if record else ""
+        page.write_text(f"<html><head>{meta}</head><body>page of {student}</body></html>", encoding="utf-8")
+    grades = {"30101": (7.5, ["written_question"]), "30102": (9.5, []), "30103": (7.5, []), "30104": (7.5, [])}
+    result = feedback_zip(LESSON, worksheet, tmp_path / "feedback", tmp_path / "autograded", tmp_path / "out.zip", grades)
+    assert sorted(result.packed) == ["30101", "30105"]
+    again = f": run nbgrader generate_feedback {LESSON} --force"
+    assert result.left_out == {
+        "30102": "its page shows an earlier grading: 7.5 points on the page, 9.5 in the gradebook, written_question "
+                 "graded by hand since" + again,
+        "30103": "its page shows an earlier grading: 7.5 points on the page, 7.5 in the gradebook, written_question "
+                 "graded by hand since" + again,
+        "30104": "its page does not say which grading it shows (made by an earlier version of the course)" + again}
