@@ -51,7 +51,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
     elif kind == "check_accuracy":
         checks.check_accuracy(what, _as_checkable(sent), args["expected"], at_least=args["at_least"], hint=args.get("hint", ""))
     elif kind == "check_finite":
-        checks.check_finite(what, _as_checkable(sent))
+        checks.check_finite(what, _as_checkable(sent), hint=args.get("hint", ""))
     elif kind == "check_equal":
         if isinstance(sent, (TensorData, Opaque)):
             raise checks.CheckFailed(f"{what}: expected {args['expected']!r}, got a {sent.type_name}")

@@ -152,7 +152,9 @@ def check_shape(what: str, value: Any, shape: tuple[int, ...], *, hint: str = ""
 def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, hint: str = "") -> None:
     """Fail unless ``actual`` has the shape of ``expected`` and every entry is within tolerance of it.
 
-    Entry ``a`` passes when ``|a - e| <= atol + rtol * |e|``; NaN never passes.
+    Entry ``a`` passes when ``|a - e| <= atol + rtol * |e|``; where ``e`` is ``inf``, ``-inf`` or NaN, only the
+    same value passes (a diverged run is compared entry by entry, overflow and NaN included); a NaN or infinite
+    ``a`` never passes a finite ``e``.
 
     Parameters
     ----------
@@ -175,7 +177,11 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
     """
     expected_arr = np.array(expected, dtype=float)
     actual_arr = check_shape(what, actual, expected_arr.shape, hint=hint)
-    bad = ~(np.abs(actual_arr - expected_arr) <= atol + rtol * np.abs(expected_arr))
+    finite = np.isfinite(expected_arr)
+    with np.errstate(invalid="ignore"):  # an infinite actual minus an infinite expected is nan: never within the bound
+        close = finite & (np.abs(actual_arr - expected_arr) <= atol + rtol * np.abs(expected_arr))
+    same_non_finite = ~finite & ((actual_arr == expected_arr) | (np.isnan(actual_arr) & np.isnan(expected_arr)))
+    bad = ~(close | same_non_finite)
     if bad.any():
         gap = np.where(bad, np.abs(actual_arr - expected_arr), -1.0)
         where = ""
@@ -212,7 +218,7 @@ def check_true(condition: bool, message: str) -> None:
         raise CheckFailed(message)
 
 
-def check_finite(what: str, value: Any) -> np.ndarray:
+def check_finite(what: str, value: Any, *, hint: str = "") -> np.ndarray:
     """Fail if ``value`` holds NaN or infinity; return it as floats.
 
     Parameters
@@ -221,6 +227,8 @@ def check_finite(what: str, value: Any) -> np.ndarray:
         What is checked, as the message names it.
     value : number, list or array
         The value the student's code produced.
+    hint : str
+        Added to the message to point at the likely mistake.
 
     Returns
     -------
@@ -232,9 +240,9 @@ def check_finite(what: str, value: Any) -> np.ndarray:
     CheckFailed
         If ``value`` is not numbers or holds a non-finite entry.
     """
-    array = to_float_array(what, value)
+    array = to_float_array(what, value, hint=hint)
     if not np.all(np.isfinite(array)):
-        raise CheckFailed(f"{what}: expected finite numbers, got {show(array)}")
+        raise CheckFailed(with_hint(f"{what}: expected finite numbers, got {show(array)}", hint))
     return array
 
 

@@ -89,6 +89,17 @@ def test_check_close_rejects_wrong_shapes_nan_and_impostors():
         check_close("x", None, 1.0)
 
 
+def test_check_close_matches_inf_and_nan_only_by_the_same_value():
+    diverged = [1e300, -np.inf, np.nan, np.inf]
+    check_close("a diverged run", diverged, diverged, rtol=1e-9)
+    for wrong, index in (([1e300, -np.inf, np.nan, 1.79e308], 3), ([1e300, np.inf, np.nan, np.inf], 1),
+                         ([1e300, -np.inf, 0.0, np.inf], 2), ([np.inf, -np.inf, np.nan, np.inf], 0)):
+        with pytest.raises(CheckFailed, match=rf"worst mismatch at index \({index},\)"):
+            check_close("a diverged run", wrong, diverged, rtol=1e-9)
+    with pytest.raises(CheckFailed, match="expected 1.0, got inf"):
+        check_close("x", np.inf, 1.0)
+
+
 def test_check_shape_type_true_and_finite():
     assert check_shape("a", [[1, 2]], (1, 2)).dtype == float
     with pytest.raises(CheckFailed, match=r"a: expected shape \(2,\), got shape \(3,\)"):
@@ -108,6 +119,9 @@ def test_check_shape_type_true_and_finite():
         check_true(np.array([True, True]), "must be True")
     with pytest.raises(CheckFailed, match="expected finite numbers"):
         check_finite("f", [1.0, np.inf])
+    with pytest.raises(CheckFailed) as failure:
+        check_finite("f", [np.nan], hint="divide by n, not n - 1")
+    assert str(failure.value) == "f: expected finite numbers, got [nan] (shape (1,)). Hint: divide by n, not n - 1"
 
 
 def test_check_accuracy_passes_at_the_threshold_and_says_share_and_count_but_never_the_labels():
