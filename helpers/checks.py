@@ -177,13 +177,11 @@ def check_close(what: str, actual: Any, expected: Any, *, rtol: float = 1e-6, at
     """
     expected_arr = np.array(expected, dtype=float)
     actual_arr = check_shape(what, actual, expected_arr.shape, hint=hint)
-    finite = np.isfinite(expected_arr)
-    with np.errstate(invalid="ignore"):  # an infinite actual minus an infinite expected is nan: never within the bound
-        close = finite & (np.abs(actual_arr - expected_arr) <= atol + rtol * np.abs(expected_arr))
-    same_non_finite = ~finite & ((actual_arr == expected_arr) | (np.isnan(actual_arr) & np.isnan(expected_arr)))
-    bad = ~(close | same_non_finite)
+    # NumPy's isclose is |a - e| <= atol + rtol * |e| for finite entries, and equality for inf, -inf and (equal_nan) NaN
+    bad = ~np.isclose(actual_arr, expected_arr, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
-        gap = np.where(bad, np.abs(actual_arr - expected_arr), -1.0)
+        with np.errstate(invalid="ignore"):  # inf - inf is nan, in an entry that is not bad
+            gap = np.where(bad, np.abs(actual_arr - expected_arr), -1.0)
         where = ""
         if bad.ndim:
             worst = np.unravel_index(int(np.argmax(gap)), bad.shape)
