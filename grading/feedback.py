@@ -41,6 +41,7 @@ __all__ = [
     "HideHiddenTests",
     "latex_to_mathml",
     "markdown_to_html",
+    "slim_css",
     "slim_highlight",
     "trim_traceback",
 ]
@@ -126,6 +127,16 @@ def slim_highlight(highlighted: str) -> str:
     each run of string tokens (``f``, ``"...``, ``{``, ``}``) in one span."""
     slim = _PLAIN_TOKENS.sub(r"\1", str(highlighted))
     return _STRING_TOKEN.sub('<span class="s">', slim).replace(_STRING_JOIN, "")
+
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_BLANK_RUN = re.compile(r"[ \t]+$|\n{2,}", re.M)
+
+
+def slim_css(css: str) -> str:
+    """A stylesheet (or ``<style>`` element) without its comments, trailing spaces and empty lines: every page
+    carries two, and Pygments' names each rule in a comment."""
+    return _BLANK_RUN.sub(lambda m: "\n" if m.group(0).startswith("\n") else "", _CSS_COMMENT.sub("", str(css)))
 
 
 # -- tracebacks ----------------------------------------------------------------------------------------------
@@ -365,3 +376,4 @@ class FeedbackExporter(HTMLExporter):
         yield from super().default_filters()
         yield ("trim_traceback", trim_traceback)
         yield ("slim_highlight", slim_highlight)
+        yield ("slim_css", slim_css)

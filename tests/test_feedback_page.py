@@ -29,7 +29,7 @@ import pytest
 from test_browser import TIMEOUT_MS, launch_chromium
 
 import course
-from grading.feedback import latex_to_mathml, slim_highlight, trim_traceback
+from grading.feedback import latex_to_mathml, slim_css, slim_highlight, trim_traceback
 
 ARTIFACTS = course.REPO / "test-artifacts" / "feedback"
 MAX_PAGE_BYTES = 300_000  # without the student's own images
@@ -306,6 +306,17 @@ def test_slim_highlighting_keeps_every_character_and_the_colours_of_keywords_str
     assert html.unescape(strings[0]) == '"loss"' and html.unescape(strings[1]) == 'f"{', strings
     assert '<span class="k">if</span>' in slim and '<span class="ow">not</span>' in slim and '<span class="mf">1e-3</span>' in slim
     assert not re.search(r'class="(?:n|p|o|w|s[abcdehirsx12])"', slim), slim
+
+
+def test_slim_css_drops_comments_and_blank_lines_and_keeps_every_rule():
+    css = "<style>\n/* page */\n:root { --a: #fff; } \n\n.highlight .k { color: var(--a); font-weight: bold } /* Keyword */\n</style>"
+    assert slim_css(css) == "<style>\n:root { --a: #fff; }\n.highlight .k { color: var(--a); font-weight: bold }\n</style>"
+    from grading.feedback import TEMPLATE_DIR, TEMPLATE_NAME
+
+    sheet = (TEMPLATE_DIR / TEMPLATE_NAME / "feedback.css").read_text()
+    rules = lambda text: re.findall(r"[^{}]+\{[^{}]*\}", re.sub(r"/\*.*?\*/", "", text, flags=re.S))  # noqa: E731
+    assert [" ".join(r.split()) for r in rules(slim_css(sheet))] == [" ".join(r.split()) for r in rules(sheet)]
+    assert "/*" not in slim_css(sheet) and len(slim_css(sheet)) < len(sheet)
 
 
 def test_every_answer_is_titled_by_its_exercises_heading():
