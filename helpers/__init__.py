@@ -25,7 +25,8 @@ MNIST (``helpers.mnist``, lessons 7 and 8; loaded on first use, since it imports
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
     ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 7's final model is
     graded on them; their labels are unreadable where submissions are graded); ``DigitNotes(data)``: which
-    validation and test digits each model was given (``.given(model, split)``, ``.paused()``);
+    validation and test digits each model, or any model after it first ran, was given (``.given(model, split,
+    any_model=False)``, ``.paused()``);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Explorers (``helpers.explorers``)
     ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and

@@ -204,6 +204,9 @@ class DigitNotes:
         self._numbers = {split: {int(k): i for i, k in enumerate(self._keys(data.tensors(split)[0]))} for split in self.NOTED}
         self._known = {split: torch.tensor(list(numbers)) for split, numbers in self._numbers.items()}
         self._noted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> {split: set of digit numbers}
+        self._calls = 0  # modules called with images so far: the clock of the notes below
+        self._first_call: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> its first call's number
+        self._looks: dict[str, list[tuple[int, set[int]]]] = {split: [] for split in self.NOTED}  # (call, digits), any module
         self._paused = False
         self._hook = torch.nn.modules.module.register_module_forward_pre_hook(self._note)
 
@@ -219,20 +222,28 @@ class DigitNotes:
         x = inputs[0] if inputs else None
         if self._paused or not isinstance(x, torch.Tensor) or x.dim() < 2 or x.dtype != torch.float32 or x.shape[1:].numel() != 784:
             return
+        self._calls += 1
+        self._first_call.setdefault(module, self._calls)
         keys = self._keys(x)
         for split in self.NOTED if module.training else ("test",):
             seen = keys[torch.isin(keys, self._known[split])]
             if len(seen):
-                notes = self._noted.setdefault(module, {s: set() for s in self.NOTED})
-                notes[split].update(self._numbers[split][int(k)] for k in seen)
+                numbers = {self._numbers[split][int(k)] for k in seen}
+                self._noted.setdefault(module, {s: set() for s in self.NOTED})[split].update(numbers)
+                self._looks[split].append((self._calls, numbers))
 
-    def given(self, model: torch.nn.Module, split: str) -> int:
+    def given(self, model: torch.nn.Module, split: str, *, any_model: bool = False) -> int:
         """How many different digits of ``split`` ("val": in training mode only; "test": in any mode) ``model``, or
-        any of its layers, was given since these notes began."""
+        any of its layers, was given since these notes began; with ``any_model=True``, how many any model at all
+        (a copy of ``model``, one loaded with its weights, one that no longer exists) was given since ``model`` was
+        first called with images (since the notes began if it never was)."""
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"expected a model (an nn.Module), got {type(model).__name__}")
         if split not in self.NOTED:
             raise ValueError(f"split must be one of {self.NOTED}, got {split!r}")
+        if any_model:
+            since = min((self._first_call[m] for m in model.modules() if m in self._first_call), default=0)
+            return len(set().union(*(digits for call, digits in self._looks[split] if call >= since)))
         return len(set().union(*(self._noted.get(m, {}).get(split, set()) for m in model.modules())))
 
     @contextlib.contextmanager

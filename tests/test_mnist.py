@@ -464,6 +464,29 @@ def test_digit_notes_skip_changed_copies_paused_blocks_and_end_when_closed(offli
     assert notes.given(model, "test") == 4
 
 
+def test_digit_notes_count_what_any_model_was_given_after_a_model_first_ran(offline: MnistData) -> None:
+    import copy
+    import gc
+
+    with mnist.DigitNotes(offline) as notes:
+        earlier = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).eval()
+        earlier(offline.x_test[:20])  # before the model below first ran: not counted for it
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        assert notes.given(model, "test", any_model=True) == 20  # never ran: every look since the notes began
+        model.train()(offline.x_train[:8])  # its first run
+        copy.deepcopy(model).eval()(offline.x_test[:6])  # a copy looked at the test digits, then was dropped
+        probe = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        probe.load_state_dict(model.state_dict())
+        probe.train()(offline.x_val[:4])
+        probe(offline.x_test[3:8])
+        del probe
+        gc.collect()
+        model.eval()(offline.x_val[:9])  # evaluation mode: not a look at the validation digits
+        assert notes.given(model, "test") == 0 and notes.given(model, "val") == 0
+        assert notes.given(model, "test", any_model=True) == 8 and notes.given(model, "val", any_model=True) == 4
+        assert notes.given(earlier, "test", any_model=True) == 20  # every look since earlier first ran: 0-19 and 3-7
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda notes: notes.given("model", "test"), TypeError, "expected a model \\(an nn.Module\\), got str"),
     (lambda notes: notes.given(torch.nn.Linear(1, 1), "train"), ValueError, "split must be one of \\('val', 'test'\\), got 'train'"),
