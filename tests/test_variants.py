@@ -57,3 +57,16 @@ def test_the_run_goes_on_as_the_solutions_grading_would_and_records_every_test_c
     # np.mean stays replaced after mse--breaks_numpy: the run shows it in the cells after it
     assert not final["test_mse"].passed
     assert sorted(judged["verdicts"]) == sorted(key for answers in WRONG.values() for key in answers)
+
+
+@pytest.mark.parametrize("lesson", course.lessons())
+def test_every_wrong_answer_is_python_that_compiles(lesson):
+    """A wrong answer that does not compile would leave the solution's definitions in the kernel, where its test
+    cell then passes, or fail for its syntax instead of its mistake: each is checked before any run."""
+    broken = {}
+    for key, entry in course.wrong_answers(lesson).items():
+        try:
+            compile(entry["source"], f"{lesson}.toml [{key}]", "exec")
+        except SyntaxError as error:
+            broken[key] = f"line {error.lineno}: {error.msg}"
+    assert not broken, f"{lesson}: wrong answers that are not valid Python: {broken}"
