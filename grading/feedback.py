@@ -125,7 +125,7 @@ _STRING_JOIN = '</span><span class="s">'
 def slim_highlight(highlighted: str) -> str:
     """Highlighted code without the spans that only mark names, punctuation, operators and spaces, and with
     each run of string tokens (``f``, ``"...``, ``{``, ``}``) in one span."""
-    slim = _PLAIN_TOKENS.sub(r"\1", str(highlighted))
+    slim = _PLAIN_TOKENS.sub(r"\1", str(highlighted)).replace("<pre><span></span>", "<pre>", 1)
     return _STRING_TOKEN.sub('<span class="s">', slim).replace(_STRING_JOIN, "")
 
 
@@ -361,6 +361,7 @@ class FeedbackExporter(HTMLExporter):
         ours.FeedbackExporter.template_name = TEMPLATE_NAME
         ours.FeedbackExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
         ours.FeedbackExporter.embed_images = True  # a written answer's local image goes into the page, not beside it
+        ours.FeedbackExporter.exclude_anchor_links = True  # no "¶" link after each heading: the page never showed them
         merged.merge(ours)
         super().__init__(config=merged, **kwargs)
 
