@@ -329,9 +329,10 @@ def check_accuracy(what: str, actual: Any, expected: Any, *, at_least: float, hi
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 #: Calls that run a Python function once per element: loops in disguise (``np.vectorize``, ``map``, ...).
 LOOP_CALLS = frozenset({"vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "map"})
-#: The same from ``functools`` and ``itertools``, counted when called by their bare name or through their module:
+#: The same from ``functools``, ``itertools`` and ``math`` (``fsum`` adds the elements one by one), counted when
+#: called by their bare name or through their module:
 #: ``np.add.reduce`` and ``np.add.accumulate`` are NumPy's own (ufunc methods), not loops.
-LOOP_FUNCTIONS = {"reduce": "functools", "accumulate": "itertools", "starmap": "itertools"}
+LOOP_FUNCTIONS = {"reduce": "functools", "accumulate": "itertools", "starmap": "itertools", "fsum": "math"}
 #: Built-ins that iterate over their argument in Python, counted when called by their bare name (``sum(G)`` adds the
 #: rows of an array one by one; ``G.sum()`` and ``np.sum`` are NumPy's). Over a comprehension, the comprehension counts.
 LOOP_BUILTINS = frozenset({"sum"})
@@ -339,7 +340,7 @@ LOOP_BUILTINS = frozenset({"sum"})
 
 #: Modules whose loop functions are counted when reached through the module (``functools.reduce``, ``builtins.sum``).
 LOOP_MODULES = {"functools": frozenset({"reduce"}), "itertools": frozenset({"accumulate", "starmap"}),
-                "builtins": LOOP_BUILTINS | {"map"}, "__builtins__": LOOP_BUILTINS | {"map"}}
+                "math": frozenset({"fsum"}), "builtins": LOOP_BUILTINS | {"map"}, "__builtins__": LOOP_BUILTINS | {"map"}}
 LOOP_NAMES = LOOP_CALLS | LOOP_FUNCTIONS.keys() | LOOP_BUILTINS
 #: Names that pick what code reaches only when it runs (``getattr(builtins, "sum")``, ``__builtins__["sum"]``,
 #: ``globals()["total"]``, ``eval``): the loop behind them cannot be read, so each mention counts as one, as do the
@@ -349,7 +350,7 @@ PICKED_AT_RUN_TIME = reach.DYNAMIC - {"builtins"}
 #: ``operator.attrgetter("sum")(builtins)``, ``sys.modules["builtins"].sum``.
 PICKING_MODULES = {"operator": frozenset({"attrgetter", "methodcaller"}), "sys": frozenset({"modules"})}
 #: The same as objects, to know them under another name in the kernel.
-LOOP_OBJECTS = (builtins.sum, builtins.map, functools.reduce, itertools.accumulate, itertools.starmap, np.vectorize,
+LOOP_OBJECTS = (builtins.sum, builtins.map, functools.reduce, itertools.accumulate, itertools.starmap, math.fsum, np.vectorize,
                 np.frompyfunc, np.apply_along_axis, np.apply_over_axes)
 
 
@@ -420,7 +421,7 @@ def loops_in_tree(tree: ast.AST, modules: dict[str, str] | None = None) -> list[
 def count_loops(source: str) -> list[str]:
     """The Python loops in ``source`` (one name per ``for``, ``while``, comprehension or mention of ``np.vectorize``,
     ``np.frompyfunc``, ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``,
-    ``itertools.accumulate``, ``itertools.starmap`` or built-in ``sum``)."""
+    ``itertools.accumulate``, ``itertools.starmap``, ``math.fsum`` or built-in ``sum``)."""
     return loops_in_tree(ast.parse(textwrap.dedent(source)))
 
 
@@ -433,7 +434,7 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
 
     Loops are ``for``, ``while``, comprehensions and loops in disguise (``np.vectorize``, ``np.frompyfunc``,
     ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``, ``itertools.accumulate``,
-    ``starmap`` and built-in ``sum``, also under another name), counted in the source of ``function`` and of
+    ``starmap``, ``math.fsum`` and built-in ``sum``, also under another name), counted in the source of ``function`` and of
     the notebook's own functions it calls. A name picked only when the code runs (``getattr``, ``eval``,
     ``globals()[...]``, ``__builtins__[...]``) counts as a loop too: what it picks cannot be read.
 
