@@ -114,9 +114,9 @@ def markdown_to_html(source: str, **renderer_options) -> str:
     return MarkdownWithMath(renderer=MathMLRenderer(**renderer_options)).render(source)
 
 
-# Pygments wraps every name, bracket and operator in a span of its own: half of a lesson's page. Those are
-# written in the text colour (or near it) anyway; keywords, strings, numbers and comments keep their colours.
-_PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w)">([^<]*)</span>')
+# Pygments wraps every name, bracket and operator in a span of its own: half of a lesson's page. Those, built-in
+# names (len, float, self) included, are shown in the text colour; keywords, strings, numbers and comments keep theirs.
+_PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w|nb|bp)">([^<]*)</span>')
 # Every kind of string token (prefix, quotes, escapes, f-string braces) has the string colour: one span will do.
 _STRING_TOKEN = re.compile(r'<span class="s[abcdehirsx12]?">')
 _STRING_JOIN = '</span><span class="s">'
@@ -130,13 +130,15 @@ def slim_highlight(highlighted: str) -> str:
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_BLANK_RUN = re.compile(r"[ \t]+$|\n{2,}", re.M)
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.M)
+_BLANK_LINES = re.compile(r"\n{2,}")
 
 
 def slim_css(css: str) -> str:
     """A stylesheet (or ``<style>`` element) without its comments, trailing spaces and empty lines: every page
     carries two, and Pygments' names each rule in a comment."""
-    return _BLANK_RUN.sub(lambda m: "\n" if m.group(0).startswith("\n") else "", _CSS_COMMENT.sub("", str(css)))
+    without_comments = _TRAILING_SPACE.sub("", _CSS_COMMENT.sub("", str(css)))
+    return _BLANK_LINES.sub("\n", without_comments)
 
 
 # -- tracebacks ----------------------------------------------------------------------------------------------
