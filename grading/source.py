@@ -8,6 +8,7 @@ transformer. A cell that is not Python even so is skipped, as the kernel would f
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -267,11 +268,37 @@ def _aliases(seed: set[str], values: list[tuple[ast.stmt, ast.AST]]) -> tuple[se
     return objects, holders
 
 
+def _calls(statement: ast.stmt) -> list[tuple[ast.Call, frozenset[str]]]:
+    """Every call ``statement`` makes, with the names local where it is made: none outside functions; inside one, the
+    names it and the functions around it bind (a nested function reads its enclosing function's names), less those
+    declared ``global``."""
+    found, todo = [], [(statement, frozenset())]
+    while todo:
+        node, local = todo.pop()
+        if isinstance(node, _SCOPES):
+            local = local | (frozenset(reach.read(node, "").stores) - _declared_global(node))
+        elif isinstance(node, ast.Call):
+            found.append((node, local))
+        todo += [(child, local) for child in ast.iter_child_nodes(node)]
+    return found
+
+
 def _label(statement: ast.AST) -> str:
     if isinstance(statement, _DEFINITIONS):
         return statement.name
     line = ast.unparse(statement).splitlines()[0] if not isinstance(statement, ast.expr) else ast.unparse(statement)
     return f"the line `{line[:60]}{'...' if len(line) > 60 else ''}`"
+
+
+def _through(label: str, via: str | None) -> str:
+    """``label``, with the global name through which the checked function reached it when the label does not name it."""
+    return f"{label}, reached through the global `{via}`" if via and via not in re.findall(r"\w+", label) else label
+
+
+def _first_via(via_of: dict[str, str | None], nodes: list[ast.AST | None]) -> str | None:
+    """The global name through which the checked function reached the first name of ``nodes`` it reached."""
+    names = sorted({n.id for node in nodes if node is not None for n in ast.walk(node) if isinstance(n, ast.Name)})
+    return next((via_of[n] for n in names if via_of.get(n)), None)
 
 
 def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, set[str]] | None:
@@ -307,24 +334,23 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
     data = {n for n, bound in binding.items() if any(not isinstance(s, definitions) for s in bound)}
     values = [(s, s.value) for s in statements if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None]
     mutations = [(*mutation, _label(s)) for s in statements for mutation in _mutations(s)]
-    calls = [(node, frozenset()) for s in statements for node in _outside_scopes(s) if isinstance(node, ast.Call)]
-    calls += [(node, frozenset(reach.read(scope, "").stores)) for s in statements for scope in ast.walk(s) if isinstance(scope, _SCOPES)
-              for child in ast.iter_child_nodes(scope) for node in _outside_scopes(child) if isinstance(node, ast.Call)]
+    calls = [call for s in statements for call in _calls(s)]
     mentions = {id(s): reach.read(s, "").loads for s in statements}
-    unknown, reached = set(), {name}
-    # (node, label, names local there, whether to follow the names it reads)
-    todo: list[tuple[ast.AST, str, frozenset[str], bool]] = [(last, name, frozenset(), True)]
-    todo += [(s, _label(s), frozenset(), True) for s in binding[name] if s is not last and name in _declared_global(s)]
+    unknown, reached, via_of = set(), {name}, {name: None}
+    # (node, label, names local there, whether to follow the names it reads, the global name of the notebook through
+    # which the function reaches it: named in the label, so that a message says why a line of another cell counts)
+    todo: list[tuple[ast.AST, str, frozenset[str], bool, str | None]] = [(last, name, frozenset(), True, None)]
+    todo += [(s, _label(s), frozenset(), True, None) for s in binding[name] if s is not last and name in _declared_global(s)]
     # code that changes names at run time, wherever it is: refused, not followed (what it names is not the point)
-    todo += [(s, _label(s), frozenset(), False) for s in statements if set(reach.read(s, "").dynamic) - reach.READING_ONLY]
+    todo += [(s, _label(s), frozenset(), False, None) for s in statements if set(reach.read(s, "").dynamic) - reach.READING_ONLY]
     seen: set[int] = set()
     while todo:
         while todo:
-            node, label, local, follow = todo.pop()
+            node, label, local, follow, via = todo.pop()
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            reach.read(node, label, into=total)
+            reach.read(node, _through(label, via), into=total)
             if not follow:
                 continue
             own = reach.read(node, label)
@@ -332,7 +358,9 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
             for read_name in read - local:
                 if read_name in binding or "*" in binding:
                     reached.add(read_name)
-                    todo += [(s, _label(s), frozenset(), True) for s in binding.get(read_name, binding.get("*", []))]
+                    via_of.setdefault(read_name, via or (read_name if node is last else None))
+                    todo += [(s, _label(s), frozenset(), True, via_of[read_name])
+                             for s in binding.get(read_name, binding.get("*", []))]
                 elif read_name not in own.stores:
                     unknown.add(read_name)
         objects, holders = _aliases(reached, values)
@@ -342,7 +370,9 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
             passing = (_calls_passing(calls, owner, objects, holders)
                        if isinstance(base, ast.Name) and base.id in parameters else [])
             if base is not None and _is(base, objects - local, holders - local) or passing:
-                todo += [(node, label, scope, True) for node, scope in [(value, local), *passing] if id(node) not in seen]
+                via = _first_via(via_of, [base, *(call for call, _ in passing)])
+                todo += [(node, label, scope, True, via) for node, scope in [(value, local), *passing] if id(node) not in seen]
         watched = set().union(*_aliases(reached & data - {name}, values)) & data
-        todo += [(s, _label(s), frozenset(), True) for s in statements if mentions[id(s)] & watched and id(s) not in seen]
+        todo += [(s, _label(s), frozenset(), True, _first_via(via_of, [s])) for s in statements
+                 if mentions[id(s)] & watched and id(s) not in seen]
     return total, unknown

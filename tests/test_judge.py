@@ -471,9 +471,12 @@ def libraries_record(**kwargs) -> dict:
     "for f in [mse, mean_squared_error]:\n    print(f(np.ones(2), np.zeros(2)))",
     "try:\n    pass\nexcept Exception as e:\n    print(type(e).__name__, e.__class__)\n" + HONEST_MSE
     + "\n%timeit mse(np.ones(3), np.ones(3))\n%config InlineBackend.figure_format = 'retina'",
+    "def add(store, value):\n    store.last = value\nfor r in [np]:\n    pass\ndef mse(y, p):\n    kept = set()\n\n"
+    "    def keep(r):\n        kept.add(r)\n        return r\n    return float(np.mean(keep((y - p) ** 2)))",
 ], ids=["plain", "a magic in the cell", "math", "a global of a local's name", "a helper of its own", "comparing with sklearn",
         "other code storing other things", "a version and a class name printed", "globals() read, setattr on self",
-        "a multi-name import, annotations, a tuple assignment", "a table of losses beside it", "except as, magics"])
+        "a multi-name import, annotations, a tuple assignment", "a table of losses beside it", "except as, magics",
+        "a nested function using its enclosing function's names"])
 def test_code_that_reaches_only_the_allowed_modules_passes(cell):
     verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=[*PROVIDED, cell])
     assert verdict.passed, verdict.message
@@ -495,7 +498,9 @@ def test_code_that_reaches_only_the_allowed_modules_passes(cell):
     ("def mse(y, p):\n    return helper(y, p)", "`helper`, which no cell defines"),
     ("%time import sklearn.metrics as m\ndef mse(y, p):\n    return m.mean_squared_error(y, p)", "the module sklearn.metrics"),
     ("def setup():\n    global np\n    import sklearn as np\nsetup()\ndef mse(y, p):\n    return np.metrics.mean_squared_error(y, p)",
-     "the module sklearn (in setup)"),
+     "the module sklearn (in setup, reached through the global `np`)"),
+    ("import torch\nones = torch.ones(2)\ndef mse(y, p):\n    return float(np.mean((y - p) ** 2)) + 0 * float(ones.sum())",
+     "the module torch (in the line `import torch`, reached through the global `ones`)"),
     ("def mse(y, p):\n    return np.imag(np.mean((y - p + 0j) ** 2))", "`imag` (in mse)"),
     ("def mse(y, p):\n    return np.__dict__['mean']((y - p) ** 2)", "`.__dict__` (in mse)"),
     ("import sklearn.metrics as sm\ndef patch(module, f):\n    module.mse = f\npatch(np, sm.mean_squared_error)\n"
@@ -518,7 +523,7 @@ def test_code_that_reaches_only_the_allowed_modules_passes(cell):
     (HONEST_MSE + "\nfrom builtins import setattr as put\nput(np, 'mean', print)", "`from builtins import`"),
 ], ids=["imported", "imported inside", "built at run time", "a name computed for getattr", "patched into numpy",
         "patched through another name", "bound through globals()", "defined nowhere", "imported in a magic",
-        "rebound by a global statement", "a refused word",
+        "rebound by a global statement", "data made by a library", "a refused word",
         "through __dict__", "patched by a function given numpy", "patched in a loop over modules",
         "a comprehension's variable of the same name", "a list filled by a call", "a built-in rebound by a match capture",
         "rebound through global by a later call", "rebound by %run", "helpers' own imports", "__main__", "unpickled",
