@@ -334,7 +334,11 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
     data = {n for n, bound in binding.items() if any(not isinstance(s, definitions) for s in bound)}
     values = [(s, s.value) for s in statements if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None]
     mutations = [(*mutation, _label(s)) for s in statements for mutation in _mutations(s)]
-    calls = [call for s in statements for call in _calls(s)]
+    calls, enclosing = [], {}  # every call, and the statement it is made in
+    for s in statements:
+        for call in _calls(s):
+            calls.append(call)
+            enclosing[id(call[0])] = s
     mentions = {id(s): reach.read(s, "").loads for s in statements}
     unknown, reached, via_of = set(), {name}, {name: None}
     # (node, label, names local there, whether to follow the names it reads, the global name of the notebook through
@@ -372,6 +376,9 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
             if base is not None and _is(base, objects - local, holders - local) or passing:
                 via = _first_via(via_of, [base, *(call for call, _ in passing)])
                 todo += [(node, label, scope, True, via) for node, scope in [(value, local), *passing] if id(node) not in seen]
+                # a call made inside a function passes what that function made: its whole definition is followed
+                todo += [(enclosing[id(call)], _label(enclosing[id(call)]), frozenset(), True, via)
+                         for call, scope in passing if scope and id(enclosing[id(call)]) not in seen]
         watched = set().union(*_aliases(reached & data - {name}, values)) & data
         todo += [(s, _label(s), frozenset(), True, _first_via(via_of, [s])) for s in statements
                  if mentions[id(s)] & watched and id(s) not in seen]

@@ -501,6 +501,8 @@ def test_code_that_reaches_only_the_allowed_modules_passes(cell):
      "the module sklearn (in setup, reached through the global `np`)"),
     ("import torch\nones = torch.ones(2)\ndef mse(y, p):\n    return float(np.mean((y - p) ** 2)) + 0 * float(ones.sum())",
      "the module torch (in the line `import torch`, reached through the global `ones`)"),
+    ("def patch(module, f):\n    module.mse = f\ndef setup():\n    from sklearn.metrics import mean_squared_error as sk\n"
+     "    patch(np, sk)\nsetup()\ndef mse(y, p):\n    return np.mse(y, p)", "the module sklearn.metrics (in setup"),
     ("def mse(y, p):\n    return np.imag(np.mean((y - p + 0j) ** 2))", "`imag` (in mse)"),
     ("def mse(y, p):\n    return np.__dict__['mean']((y - p) ** 2)", "`.__dict__` (in mse)"),
     ("import sklearn.metrics as sm\ndef patch(module, f):\n    module.mse = f\npatch(np, sm.mean_squared_error)\n"
@@ -523,7 +525,7 @@ def test_code_that_reaches_only_the_allowed_modules_passes(cell):
     (HONEST_MSE + "\nfrom builtins import setattr as put\nput(np, 'mean', print)", "`from builtins import`"),
 ], ids=["imported", "imported inside", "built at run time", "a name computed for getattr", "patched into numpy",
         "patched through another name", "bound through globals()", "defined nowhere", "imported in a magic",
-        "rebound by a global statement", "data made by a library", "a refused word",
+        "rebound by a global statement", "data made by a library", "patched from inside a function", "a refused word",
         "through __dict__", "patched by a function given numpy", "patched in a loop over modules",
         "a comprehension's variable of the same name", "a list filled by a call", "a built-in rebound by a match capture",
         "rebound through global by a later call", "rebound by %run", "helpers' own imports", "__main__", "unpickled",
