@@ -119,14 +119,19 @@ def markdown_to_html(source: str, **renderer_options) -> str:
 _PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w|nb|bp)">([^<]*)</span>')
 # Every kind of string token (prefix, quotes, escapes, f-string braces) has the string colour: one span will do.
 _STRING_TOKEN = re.compile(r'<span class="s[abcdehirsx12]?">')
-_STRING_JOIN = '</span><span class="s">'
+# Strings next to each other, or with only spaces and line breaks between them (a hint written over several
+# lines), share one span as well: spaces have no colour.
+_STRING_RUN = re.compile(r'<span class="s">(?:[^<]|</span>\s*<span class="s">)*</span>')
+_STRING_JOIN = re.compile(r'</span>(\s*)<span class="s">')
 
 
 def slim_highlight(highlighted: str) -> str:
     """Highlighted code without the spans that only mark names, punctuation, operators and spaces, and with
-    each run of string tokens (``f``, ``"...``, ``{``, ``}``) in one span."""
+    each run of string tokens (``f``, ``"...``, ``{``, ``}``), and of strings with only spaces between them, in one
+    span."""
     slim = _PLAIN_TOKENS.sub(r"\1", str(highlighted)).replace("<pre><span></span>", "<pre>", 1)
-    return _STRING_TOKEN.sub('<span class="s">', slim).replace(_STRING_JOIN, "")
+    slim = _STRING_TOKEN.sub('<span class="s">', slim)
+    return _STRING_RUN.sub(lambda run: _STRING_JOIN.sub(r"\1", run.group()), slim)
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
