@@ -170,8 +170,11 @@ class DigitNotes:
     From its creation until :meth:`close`, every ``nn.Module`` called with images (float32, 784 pixels each) notes
     which test digits it is given, in any mode, and which validation digits it is given in training mode
     (``model.train()``; evaluating in ``model.eval()`` mode is what validation digits are for). A digit is recognised
-    by its exact pixel values, turned into one whole number, so a shifted or otherwise changed copy is not noted.
-    The notes live in this object: nothing about the models changes.
+    by its exact pixel values, turned into one whole number; and, for the first ``SHIFT_SAMPLE`` digits of each batch,
+    by the pixels of the box around its ink (pixels above a quarter of full intensity), wherever that box sits: a copy
+    shifted by a few pixels is noted there too, whatever fills the uncovered border, as long as no ink leaves the image.
+    A copy otherwise changed (noise, rotation) is not noted. The notes live in this object: nothing about the models
+    changes.
 
     Parameters
     ----------
@@ -194,15 +197,21 @@ class DigitNotes:
     """
 
     NOTED = ("val", "test")
+    SHIFT_SAMPLE = 16  # digits of each batch also keyed by their ink's box: keying a whole batch so would slow training
+    _FLAT = torch.arange(784)
 
     def __init__(self, data: MnistData) -> None:
         if not isinstance(data, MnistData):
             raise TypeError(f"expected the MnistData of load_mnist(), got {type(data).__name__}")
         # one whole number per image: the bits of its 784 float32 pixels, weighted (integer arithmetic wraps around)
         self._weights = torch.randint(1, 2**30, (784,), dtype=torch.int32, generator=torch.Generator().manual_seed(0))
+        self._ink = (0.25 - data.mean) / data.std  # a quarter of full intensity, normalised as the images are
         self._last: tuple = (None, None, None)  # the batch keyed last (kept, so its memory is not reused), its place, its keys
-        self._numbers = {split: {int(k): i for i, k in enumerate(self._keys(data.tensors(split)[0]))} for split in self.NOTED}
+        images = {split: data.tensors(split)[0] for split in self.NOTED}
+        self._numbers = {split: {int(k): i for i, k in enumerate(self._exact_keys(x))} for split, x in images.items()}
         self._known = {split: torch.tensor(list(numbers)) for split, numbers in self._numbers.items()}
+        self._box_numbers = {split: {int(k): i for i, k in enumerate(self._box_keys(x))} for split, x in images.items()}
+        self._box_known = {split: torch.tensor(list(numbers)) for split, numbers in self._box_numbers.items()}
         self._noted: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> {split: set of digit numbers}
         self._calls = 0  # modules called with images so far: the clock of the notes below
         self._first_call: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> its first call's number
@@ -210,12 +219,27 @@ class DigitNotes:
         self._paused = False
         self._hook = torch.nn.modules.module.register_module_forward_pre_hook(self._note)
 
-    def _keys(self, x: torch.Tensor) -> torch.Tensor:
+    def _exact_keys(self, x: torch.Tensor) -> torch.Tensor:
+        bits = x.detach().cpu().reshape(len(x), 784).contiguous().view(torch.int32)
+        return (bits * self._weights).sum(dim=1)
+
+    def _box_keys(self, x: torch.Tensor) -> torch.Tensor:
+        # The box around each image's ink moved to the top left corner, the pixels outside it set to 0, then keyed:
+        # the same number for every copy shifted so that its ink stays inside the image, whatever the fill.
+        flat = x.detach().cpu().reshape(len(x), 784).float()
+        ink = (flat > self._ink).reshape(len(x), 28, 28)
+        rows, cols = ink.any(dim=2).byte(), ink.any(dim=1).byte()
+        top, left = rows.argmax(dim=1), cols.argmax(dim=1)
+        height, width = 28 - rows.flip(1).argmax(dim=1) - top, 28 - cols.flip(1).argmax(dim=1) - left
+        moved = flat.gather(1, (top * 28 + left)[:, None].add(self._FLAT).clamp_(max=783))
+        inside = (self._FLAT // 28 < height[:, None]) & (self._FLAT % 28 < width[:, None])
+        return (moved.masked_fill_(~inside, 0.0).view(torch.int32) * self._weights).sum(dim=1)
+
+    def _keys(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # A model hands the same batch to its first layers: the keys of the batch seen last are kept.
         where = (x.data_ptr(), len(x), x._version, x.device)
         if self._last[1] != where:
-            bits = x.detach().cpu().reshape(len(x), 784).contiguous().view(torch.int32)
-            self._last = (x, where, (bits * self._weights).sum(dim=1))
+            self._last = (x, where, (self._exact_keys(x), self._box_keys(x[:self.SHIFT_SAMPLE])))
         return self._last[2]
 
     def _note(self, module: torch.nn.Module, inputs: tuple) -> None:
@@ -224,11 +248,11 @@ class DigitNotes:
             return
         self._calls += 1
         self._first_call.setdefault(module, self._calls)
-        keys = self._keys(x)
+        keys, box_keys = self._keys(x)
         for split in self.NOTED if module.training else ("test",):
-            seen = keys[torch.isin(keys, self._known[split])]
-            if len(seen):
-                numbers = {self._numbers[split][int(k)] for k in seen}
+            numbers = {self._numbers[split][int(k)] for k in keys[torch.isin(keys, self._known[split])]}
+            numbers |= {self._box_numbers[split][int(k)] for k in box_keys[torch.isin(box_keys, self._box_known[split])]}
+            if numbers:
                 self._noted.setdefault(module, {s: set() for s in self.NOTED})[split].update(numbers)
                 self._looks[split].append((self._calls, numbers))
 

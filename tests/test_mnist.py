@@ -448,8 +448,8 @@ def test_digit_notes_count_test_digits_in_any_mode_and_validation_digits_in_trai
 def test_digit_notes_skip_changed_copies_paused_blocks_and_end_when_closed(offline: MnistData) -> None:
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).train()
     with mnist.DigitNotes(offline) as notes:
-        model(torch.roll(offline.x_val[:20], shifts=1, dims=3))  # shifted by a pixel: other digits
-        model(offline.x_val[:20].double().float() + 1e-3)
+        model(offline.x_val[:20].double().float() + 1e-3)  # changed copies: other digits
+        model(torch.rot90(offline.x_val[:20], 1, dims=(2, 3)).contiguous())
         assert notes.given(model, "val") == 0
         with notes.paused():
             model(offline.x_test)
@@ -462,6 +462,32 @@ def test_digit_notes_skip_changed_copies_paused_blocks_and_end_when_closed(offli
         assert notes.given(model, "test") == 4
     model(offline.x_test[4:9])  # after close(): nothing more is noted, and the notes stay readable
     assert notes.given(model, "test") == 4
+
+
+def _moved(images: torch.Tensor, dy: int, dx: int, fill: float) -> torch.Tensor:
+    # images moved dy rows down and dx columns right, the uncovered pixels set to fill
+    padded = torch.nn.functional.pad(images, (4, 4, 4, 4), value=fill)
+    return padded[:, :, 4 - dy:32 - dy, 4 - dx:32 - dx].contiguous()
+
+
+def test_digit_notes_recognise_copies_shifted_within_the_image_among_the_first_digits_of_a_batch(offline: MnistData) -> None:
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).train()
+    ink = (0.25 - offline.mean) / offline.std
+    white = -offline.mean / offline.std
+    digits = offline.x_val[:12]
+    with mnist.DigitNotes(offline) as notes:
+        # every digit whose ink stays inside the image after the shift is recognised, whatever the fill
+        stays = [bool((image[0, -3:] <= ink).all() and (image[0, :, :3] <= ink).all()) for image in digits]
+        model(_moved(digits, 3, -3, white))
+        assert notes.given(model, "val") == sum(stays) >= 8
+        model(_moved(digits, -2, 1, 0.0))
+        assert notes.given(model, "val") >= sum(stays)
+        # shifted training digits are no validation or test digits; beyond the first SHIFT_SAMPLE digits of a
+        # batch only exact copies are recognised
+        fresh = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).train()
+        fresh(torch.cat([_moved(offline.x_train[:mnist.DigitNotes.SHIFT_SAMPLE], 2, 2, white),
+                         _moved(offline.x_test[:5], 1, 1, white), offline.x_test[5:7]]))
+        assert notes.given(fresh, "val") == 0 and notes.given(fresh, "test") == 2
 
 
 def test_digit_notes_count_what_any_model_was_given_after_a_model_first_ran(offline: MnistData) -> None:
