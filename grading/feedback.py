@@ -121,6 +121,8 @@ _PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w|nb|bp)">([^<]*)</span>')
 _STRING_TOKEN = re.compile(r'<span class="s[abcdehirsx12]?">')
 # Strings next to each other, or with only spaces and line breaks between them (a hint written over several
 # lines), share one span as well: spaces have no colour.
+# Every kind of number (integer, float, hex, ...) has the number colour of the generic class m.
+_NUMBER_TOKEN = re.compile(r'<span class="m[bfhio]">')
 _STRING_RUN = re.compile(r'<span class="s">(?:[^<]|</span>\s*<span class="s">)*</span>')
 _STRING_JOIN = re.compile(r'</span>(\s*)<span class="s">')
 
@@ -128,9 +130,9 @@ _STRING_JOIN = re.compile(r'</span>(\s*)<span class="s">')
 def slim_highlight(highlighted: str) -> str:
     """Highlighted code without the spans that only mark names, punctuation, operators and spaces, and with
     each run of string tokens (``f``, ``"...``, ``{``, ``}``), and of strings with only spaces between them, in one
-    span."""
+    span; numbers of every kind in the generic number class ``m``."""
     slim = _PLAIN_TOKENS.sub(r"\1", str(highlighted)).replace("<pre><span></span>", "<pre>", 1)
-    slim = _STRING_TOKEN.sub('<span class="s">', slim)
+    slim = _NUMBER_TOKEN.sub('<span class="m">', _STRING_TOKEN.sub('<span class="s">', slim))
     return _STRING_RUN.sub(lambda run: _STRING_JOIN.sub(r"\1", run.group()), slim)
 
 

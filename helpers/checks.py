@@ -11,6 +11,7 @@ import builtins
 import functools
 import inspect
 import itertools
+import linecache
 import math
 import re
 import textwrap
@@ -540,9 +541,8 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
         if inspect.isclass(current):  # a class of the notebook: its methods are what runs
             todo += [value for value in vars(current).values() if inspect.isfunction(value)]
             continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(current)))
-        except (OSError, TypeError, SyntaxError):
+        tree = _source_tree(current)
+        if tree is None:
             found.append(f"{label}, whose source cannot be read")
             continue
         local = reach.read(tree, label)
@@ -553,13 +553,36 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
                 pending = [(values[name], 0)]
                 while pending:  # the value, and what a list, tuple, set or dict of them holds
                     value, depth = pending.pop()
-                    if isinstance(value, (list, tuple, set, frozenset, dict)) and depth < 3:
-                        items = value.values() if isinstance(value, dict) else value
+                    if isinstance(value, (list, tuple, set, frozenset, dict, functools.partial)) and depth < 3:
+                        if isinstance(value, functools.partial):  # the function it calls, and what it passes
+                            items = [value.func, *value.args, *value.keywords.values()]
+                        else:
+                            items = value.values() if isinstance(value, dict) else value
                         pending += [(item, depth + 1) for item in list(items)[:1000]]
                         continue
                     found += _reached_value(value, f"{name} in {label}", function, todo, allowed, refused, api_names)
     if found:
         raise CheckFailed(with_hint(reach.message(what, found, allowed, refused), hint))
+
+
+def _source_tree(function: Any) -> ast.Module | None:
+    """The syntax tree of ``function``'s source, or None when it cannot be read. A lambda written inside a longer
+    statement (a dict of them over several lines) is found in the whole cell or file it was written in."""
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        pass
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_name != "<lambda>":
+        return None
+    try:
+        whole = ast.parse("".join(linecache.getlines(code.co_filename)))
+    except SyntaxError:
+        return None
+    arguments = list(code.co_varnames[:code.co_argcount])
+    found = [node for node in ast.walk(whole) if isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno
+             and [a.arg for a in node.args.args] == arguments]
+    return ast.Module(body=[ast.Expr(node) for node in found], type_ignores=[]) if found else None
 
 
 def _reached_value(value: Any, where: str, function: Any, todo: list, allowed: tuple[str, ...], refused: tuple[str, ...],
@@ -572,6 +595,9 @@ def _reached_value(value: Any, where: str, function: Any, todo: list, allowed: t
         todo.append(value)  # the notebook's own code: read it too
         return []
     module = getattr(value, "__module__", None) if callable(value) else type(value).__module__
+    name = getattr(value, "__name__", None) if callable(value) else None
+    if isinstance(name, str) and reach._refused(name, refused):  # a refused function held in a value, e.g. a dict
+        return [f"`{name}` (in {where})"]
     own = module in ("__main__", function.__module__)  # an object of a class the notebook defines
     api = str(module).startswith("helpers") and getattr(value, "__name__", None) in api_names
     return reach.module_problems(module, where, allowed, refused) if isinstance(module, str) and not own and not api else []

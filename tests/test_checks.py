@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 import pytest
@@ -230,10 +231,33 @@ def mse_naming_a_refused_word(y, p):
     return float(np.real(np.mean((y - p) ** 2)))
 
 
+# functions held in a dict: one written over several lines (its own source alone is no statement), a refused one,
+# and one behind functools.partial
+_SCALES = {
+    "square": lambda r: np.mean(
+        r ** 2),
+    "real": np.real,
+}
+_PARTIALS = {"real": functools.partial(np.real)}
+
+
+def mse_through_a_dict_of_lambdas(y, p):
+    return float(_SCALES["square"](y - p))
+
+
+def mse_through_a_refused_function_in_a_dict(y, p):
+    return float(np.mean(_SCALES["real"](y - p) ** 2))
+
+
+def mse_through_a_partial(y, p):
+    return float(np.mean(_PARTIALS["real"](y - p) ** 2))
+
+
 def test_check_libraries_passes_numpy_and_the_notebooks_own_helpers():
     from helpers.checks import check_libraries
 
     check_libraries("libraries mse uses", mse_with_numpy, allowed=("numpy",), refused=("real",))
+    check_libraries("libraries mse uses", mse_through_a_dict_of_lambdas, allowed=("numpy",), refused=("fft",))
 
 
 @pytest.mark.parametrize(("function", "found"), [
@@ -243,6 +267,8 @@ def test_check_libraries_passes_numpy_and_the_notebooks_own_helpers():
     (mse_through_a_class_of_its_own, "the module scipy.special (in __call__)"),
     (mse_naming_a_refused_word, "`real` (in mse_naming_a_refused_word)"),
     (print, "print, whose source cannot be read"),
+    (mse_through_a_refused_function_in_a_dict, "`real` (in _SCALES in mse_through_a_refused_function_in_a_dict)"),
+    (mse_through_a_partial, "`real` (in _PARTIALS in mse_through_a_partial)"),
 ])
 def test_check_libraries_fails_naming_what_is_reached_and_where(function, found):
     from helpers.checks import check_libraries

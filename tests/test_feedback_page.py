@@ -306,8 +306,8 @@ def test_slim_highlighting_keeps_every_character_and_the_colours_of_keywords_str
     strings = re.findall(r'<span class="s">([^<]*)</span>', slim)
     assert html.unescape(strings[0]) == '"loss"' and html.unescape(strings[1]) == 'f"{', strings
     assert '<span class="s">"one "\n        "two"</span>' in slim and '<span class="k">return</span><span class="s">"x"</span>' in slim
-    assert '<span class="k">if</span>' in slim and '<span class="ow">not</span>' in slim and '<span class="mf">1e-3</span>' in slim
-    assert not re.search(r'class="(?:n|p|o|w|nb|bp|s[abcdehirsx12])"', slim), slim
+    assert '<span class="k">if</span>' in slim and '<span class="ow">not</span>' in slim and '<span class="m">1e-3</span>' in slim
+    assert not re.search(r'class="(?:n|p|o|w|nb|bp|s[abcdehirsx12]|m[bfhio])"', slim), slim
 
 
 def test_slim_css_drops_comments_and_blank_lines_and_keeps_every_rule():
