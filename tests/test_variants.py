@@ -17,7 +17,7 @@ LESSON = "01_gradient_descent"
 WRONG = {
     "predict": {
         "predict--sign_slip": "def predict(x, m, c):\n    return m * x - c",
-        "predict--actually_right": "def predict(x, m, c):\n    return m * x + c",
+        "predict--actually_right": "def predict(x, m, c):\n    return c + m * np.array(x, dtype=np.float64)",
     },
     "mse": {
         "mse--breaks_numpy": "np.mean = lambda *args, **kwargs: 0.0\n\ndef mse(y_true, y_pred):\n    return 1.0",
