@@ -119,10 +119,10 @@ def markdown_to_html(source: str, **renderer_options) -> str:
 _PLAIN_TOKENS = re.compile(r'<span class="(?:n|p|o|w|nb|bp)">([^<]*)</span>')
 # Every kind of string token (prefix, quotes, escapes, f-string braces) has the string colour: one span will do.
 _STRING_TOKEN = re.compile(r'<span class="s[abcdehirsx12]?">')
-# Strings next to each other, or with only spaces and line breaks between them (a hint written over several
-# lines), share one span as well: spaces have no colour.
 # Every kind of number (integer, float, hex, ...) has the number colour of the generic class m.
 _NUMBER_TOKEN = re.compile(r'<span class="m[bfhio]">')
+# Strings next to each other, or with only spaces and line breaks between them (a hint written over several
+# lines), share one span as well: spaces have no colour.
 _STRING_RUN = re.compile(r'<span class="s">(?:[^<]|</span>\s*<span class="s">)*</span>')
 _STRING_JOIN = re.compile(r'</span>(\s*)<span class="s">')
 
