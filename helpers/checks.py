@@ -596,10 +596,10 @@ def _reached_value(value: Any, where: str, function: Any, todo: list, allowed: t
         return []
     module = getattr(value, "__module__", None) if callable(value) else type(value).__module__
     name = getattr(value, "__name__", None) if callable(value) else None
-    if isinstance(name, str) and reach._refused(name, refused):  # a refused function held in a value, e.g. a dict
+    if isinstance(name, str) and reach.is_refused(name, refused):  # a refused function held in a value, e.g. a dict
         return [f"`{name}` (in {where})"]
     own = module in ("__main__", function.__module__)  # an object of a class the notebook defines
-    api = str(module).startswith("helpers") and getattr(value, "__name__", None) in api_names
+    api = str(module).startswith("helpers") and name in api_names
     return reach.module_problems(module, where, allowed, refused) if isinstance(module, str) and not own and not api else []
 
 

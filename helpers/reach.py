@@ -14,8 +14,8 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["ALWAYS_ALLOWED", "DYNAMIC", "HIDDEN_DUNDERS", "KERNEL_NAMES", "READING_ONLY", "Reach", "message",
-           "module_problems", "problems", "read"]
+__all__ = ["ALWAYS_ALLOWED", "DYNAMIC", "HIDDEN_DUNDERS", "KERNEL_NAMES", "READING_ONLY", "Reach", "is_refused",
+           "message", "module_problems", "problems", "read"]
 
 #: The built-ins that show or change a namespace (``globals()[name] = ...``): dynamic, except where they are only read.
 NAMESPACES = frozenset({"globals", "vars", "locals"})
@@ -164,7 +164,7 @@ def _sets_own_attribute(name: ast.Name, parents: dict[int, ast.AST]) -> bool:
             and call.args[0].id == "self")
 
 
-def _refused(word: str, refused: tuple[str, ...]) -> bool:
+def is_refused(word: str, refused: tuple[str, ...]) -> bool:
     """``word`` matches an entry of ``refused``: the same word, or for an entry ending in ``*``, any word it starts."""
     return any(word == r or r.endswith("*") and word.startswith(r[:-1]) for r in refused)
 
@@ -174,7 +174,7 @@ def module_problems(module: str, where: str, allowed: tuple[str, ...], refused: 
     parts = module.split(".")
     if module.startswith(".") or parts[0] not in (*allowed, *ALWAYS_ALLOWED):
         return [f"the module {module} (in {where})"]
-    return [f"{module} (in {where})"] if any(_refused(part, refused) for part in parts) else []
+    return [f"{module} (in {where})"] if any(is_refused(part, refused) for part in parts) else []
 
 
 def problems(reach: Reach, allowed: tuple[str, ...], refused: tuple[str, ...], *, unknown: set[str] = frozenset()) -> list[str]:
@@ -186,7 +186,7 @@ def problems(reach: Reach, allowed: tuple[str, ...], refused: tuple[str, ...], *
     found = []
     for module, where in reach.imports.items():
         found += module_problems(module, where, allowed, refused)
-    found += [f"`{word}` (in {where})" for word, where in reach.words.items() if _refused(word, refused)]
+    found += [f"`{word}` (in {where})" for word, where in reach.words.items() if is_refused(word, refused)]
     found += [f"`{construct}` (in {where}), which picks what it reaches only when it runs"
               for construct, where in reach.dynamic.items()]
     found += [f"`{name}`, which no cell defines" for name in sorted(unknown - set(dir(builtins)) - KERNEL_NAMES)]
