@@ -310,6 +310,18 @@ def test_slim_highlighting_keeps_every_character_and_the_colours_of_keywords_str
     assert not re.search(r'class="(?:n|p|o|w|nb|bp|s[abcdehirsx12]|m[bfhio])"', slim), slim
 
 
+def test_the_pages_spans_have_unquoted_class_names_and_the_same_text():
+    from grading.feedback import FeedbackExporter
+
+    code = 'if x == 1:\n    print("<span class=\\"k\\">", 2.5)\n'
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    page, _ = FeedbackExporter().from_notebook_node(notebook, resources={"nbgrader": {}})
+    area = page[page.index('<div class="jp-InputArea">'):]
+    area = area[:area.index("</pre>")]
+    assert '<span class="' not in area and "<span class=k>if</span>" in area and "<span class=m>2.5</span>" in area, area
+    assert html.unescape(re.sub(r"<[^>]+>", "", area)).strip() == code.strip()
+
+
 def test_slim_css_drops_comments_and_blank_lines_and_keeps_every_rule():
     css = "<style>\n/* page */\n:root { --a: #fff; } \n\n.highlight .k { color: var(--a); font-weight: bold } /* Keyword */\n</style>"
     assert slim_css(css) == "<style>\n:root { --a: #fff; }\n.highlight .k { color: var(--a); font-weight: bold }\n</style>"
