@@ -297,7 +297,7 @@ def test_slim_highlighting_keeps_every_character_and_the_colours_of_keywords_str
     from pygments.lexers import PythonLexer
 
     code = ('check_close("loss", f"{loss!r:>8} \\n" + rb"raw", 1e-3)\nif x not in {1, None}:\n    """doc"""\n    len(self)\n'
-            'hint = ("one "\n        "two")\nreturn"x"\n')
+            'hint = ("one "\n        "two")\nreturn"x"\nv = [0.5, -2, 3e4]\n')
     full = highlight(code, PythonLexer(), HtmlFormatter())
     slim = slim_highlight(full)
     text = lambda markup: html.unescape(re.sub(r"<[^>]+>", "", markup))  # noqa: E731
@@ -307,6 +307,7 @@ def test_slim_highlighting_keeps_every_character_and_the_colours_of_keywords_str
     assert html.unescape(strings[0]) == '"loss"' and html.unescape(strings[1]) == 'f"{', strings
     assert '<span class="s">"one "\n        "two"</span>' in slim and '<span class="k">return</span><span class="s">"x"</span>' in slim
     assert '<span class="k">if</span>' in slim and '<span class="ow">not</span>' in slim and '<span class="m">1e-3</span>' in slim
+    assert '[<span class="m">0.5, -2, 3e4</span>]' in slim, slim
     assert not re.search(r'class="(?:n|p|o|w|nb|bp|s[abcdehirsx12]|m[bfhio])"', slim), slim
 
 
