@@ -405,6 +405,7 @@ def loops_in_tree(tree: ast.AST, modules: dict[str, str] | None = None) -> list[
             loops.append(type(node).__name__)
         elif called := _loop_reference(node, bound, modules, over_comprehension):
             loops.append(called)
+    loops += _recursive_definitions(tree)
     loops += [f"name picked at run time ({n.id})" for n in ast.walk(tree)
               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in PICKED_AT_RUN_TIME and n.id not in bound]
     loops += [f"name picked at run time (.{n.attr})" for n in ast.walk(tree)
@@ -430,13 +431,31 @@ def _called_names(tree: ast.AST) -> set[str]:
     return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
+def _recursive_definitions(tree: ast.AST) -> list[str]:
+    """One "recursive call (name)" per function defined in ``tree`` (``def``, or ``name = lambda``) that calls itself:
+    recursion repeats the body once per element, a loop in disguise."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            name, body = node.name, node
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            name, body = node.targets[0].id, node.value
+        else:
+            continue
+        if name in _called_names(body):
+            found.append(f"recursive call ({name})")
+    return found
+
+
 def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -> None:
     """Fail if ``function`` uses more than ``at_most`` Python loops: the exercise asks for array operations.
 
     Loops are ``for``, ``while``, comprehensions and loops in disguise (``np.vectorize``, ``np.frompyfunc``,
     ``np.apply_along_axis``, ``np.apply_over_axes``, ``map``, ``functools.reduce``, ``itertools.accumulate``,
-    ``starmap``, ``math.fsum`` and built-in ``sum``, also under another name), counted in the source of ``function`` and of
-    the notebook's own functions it calls. A name picked only when the code runs (``getattr``, ``eval``,
+    ``starmap``, ``math.fsum`` and built-in ``sum``, also under another name) and recursion (a function that calls
+    itself, directly or through another), counted in the source of ``function`` and of the notebook's own functions it
+    calls. A name picked only when the code runs (``getattr``, ``eval``,
     ``globals()[...]``, ``__builtins__[...]``) counts as a loop too: what it picks cannot be read.
 
     Parameters
@@ -464,6 +483,11 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
         try:
             source = inspect.getsource(current)
         except (OSError, TypeError):
+            if current is function:
+                raise CheckFailed(with_hint(f"{what}: the source of {getattr(function, '__name__', function)!r} cannot be "
+                                            "read, so its loops cannot be counted",
+                                            "define the function with def in a cell of this notebook (not through exec "
+                                            "or a file written while the notebook runs)")) from None
             continue
         tree = ast.parse(textwrap.dedent(source))
         space = getattr(current, "__globals__", {})
@@ -471,6 +495,8 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
         for name in _called_names(tree) - _bound_in(tree):
             called = space.get(name)
             if inspect.isfunction(called) and called.__module__ == "__main__":
+                if called is function and current is not function:
+                    loops.append(f"recursive call ({name})")  # through another of the notebook's functions
                 todo.append(called)  # a helper the notebook defines: its loops count too
             elif name not in LOOP_NAMES and any(called is loop for loop in LOOP_OBJECTS):
                 loops.append(called.__name__)  # ``total = sum`` in another cell

@@ -310,3 +310,40 @@ def _rows_added_through_a_name_picked_at_run_time(G):
 def test_check_loops_counts_a_name_picked_at_run_time_in_the_kernel():
     with pytest.raises(CheckFailed, match=r"expected no Python loops, found 1 name picked at run time \(getattr\)"):
         check_loops("rows added", _rows_added_through_a_name_picked_at_run_time)
+
+
+def _squares_by_recursion(x):
+    return x[:0] if len(x) == 0 else [x[0] * x[0], *_squares_by_recursion(x[1:])]
+
+
+def _squares_by_a_recursive_lambda(x):
+    square_all = lambda v: [] if not len(v) else [v[0] ** 2] + square_all(v[1:])  # noqa: E731
+    return square_all(x)
+
+
+def _squares_through_a_partner(x):
+    return _partner_of_squares(x)
+
+
+def _partner_of_squares(x):
+    return [] if not len(x) else [x[0] ** 2, *_squares_through_a_partner(x[1:])]
+
+
+_squares_through_a_partner.__module__ = _partner_of_squares.__module__ = "__main__"  # as a notebook defines them
+
+
+@pytest.mark.parametrize(("function", "found"), [(_squares_by_recursion, "_squares_by_recursion"),
+                                                 (_squares_by_a_recursive_lambda, "square_all"),
+                                                 (_squares_through_a_partner, "_squares_through_a_partner")],
+                         ids=["itself", "a lambda", "through another function"])
+def test_check_loops_counts_recursion_as_a_loop(function, found):
+    assert function([1.0, 2.0]) == [1.0, 4.0]
+    with pytest.raises(CheckFailed, match=rf"expected no Python loops, found 1 recursive call \({found}\)$"):
+        check_loops("squares", function)
+
+
+def test_check_loops_fails_when_the_source_cannot_be_read():
+    namespace: dict = {}
+    exec("def squares(x):\n    return [v * v for v in x]\n", namespace)  # noqa: S102
+    with pytest.raises(CheckFailed, match="the source of 'squares' cannot be read.*Hint: define the function with def"):
+        check_loops("squares", namespace["squares"])

@@ -562,3 +562,21 @@ def test_a_cell_with_ipython_syntax_is_read_as_the_python_it_runs():
     tree = python_cell("%matplotlib inline\n!ls\n%timeit -n 3 f(1)\nx = %time g(2)")
     assert [ast.unparse(statement) for statement in tree.body] == ["None", "None", "None", "x = None", "f(1)", "g(2)"]
     assert python_cell("def f(:\n    pass") is None
+
+
+RECURSIVE = "def predict(x, m, c):\n    return x[:0] if len(x) == 0 else np.concatenate([[m * x[0] + c], predict(x[1:], m, c)])\n"
+MUTUAL = ("def predict(x, m, c):\n    return step(x, m, c)\n\n\n"
+          "def step(x, m, c):\n    return x[:0] if len(x) == 0 else np.concatenate([[m * x[0] + c], predict(x[1:], m, c)])\n")
+
+
+@pytest.mark.parametrize("source", [RECURSIVE, MUTUAL], ids=["itself", "through another function"])
+def test_recursion_counts_as_a_loop_as_in_the_helpers_check(source):
+    verdict = judge([loops_record()], [sent(0, None)], earlier_cells=["import numpy as np", source])
+    filename = f"<cell-recursive-{hash(source)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict = {"__name__": "__main__"}  # as a notebook defines them: their calls are followed
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+    function = namespace["predict"]
+    assert not verdict.passed and "1 recursive call (predict)" in verdict.message
+    assert verdict.message == helpers_message(lambda: checks.check_loops("predict is vectorised", function,
+                                                                         hint="use array operations"))
