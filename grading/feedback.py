@@ -132,6 +132,15 @@ _NUMBER_JOIN = re.compile(r'</span>(, ?-?)<span class="m">')
 # A span's class name of letters and digits needs no quotes (HTML5): two bytes less for each of the few thousand spans
 # of a page. Done on the whole page, since nbconvert parses and writes the page again after its template.
 _QUOTED_CLASS = re.compile(r'<span class="(\w+)">')
+_CLASS_ATTRIBUTE = re.compile(r'class=(?:"([^"]*)"|(\w+))')
+_HIGHLIGHT_RULE = re.compile(r"^\.highlight \.(\w+) \{[^{}\n]*\}\n", re.M)
+
+
+def drop_unused_highlight_rules(page: str) -> str:
+    """The page without the stylesheet's rules for highlighting classes (``.highlight .sb {...}``) that no element
+    of the page has: Pygments' sheet names every token type, the slim markup uses a few."""
+    used = {name for quoted, bare in _CLASS_ATTRIBUTE.findall(page) for name in (quoted or bare).split()}
+    return _HIGHLIGHT_RULE.sub(lambda rule: rule.group() if rule.group(1) in used else "", page)
 
 
 def slim_highlight(highlighted: str) -> str:
@@ -393,7 +402,7 @@ class FeedbackExporter(HTMLExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):
         page, resources = super().from_notebook_node(nb, resources, **kw)
-        return _QUOTED_CLASS.sub(r"<span class=\1>", page), resources
+        return drop_unused_highlight_rules(_QUOTED_CLASS.sub(r"<span class=\1>", page)), resources
 
     def default_filters(self):
         yield from super().default_filters()
