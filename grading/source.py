@@ -95,16 +95,18 @@ def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
         seen.add(current)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             loops += checks.loops_in_tree(node, modules)
-            called = [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-            if current != name and name in called:
-                loops.append(f"recursive call ({name})")  # through another of the notebook's functions
-            todo += called
+            reached = [n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
         elif isinstance(node, (ast.Import, ast.ImportFrom)) or isinstance(node, ast.Assign) and isinstance(
                 node.value, (ast.Name, ast.Attribute, ast.Lambda, ast.Call, ast.Subscript)):
             # a name the function calls, bound elsewhere to a loop in disguise (``total = sum``), to a lambda, or to
             # what a call or a subscript gives (``functools.partial(sum)``, ``getattr(builtins, "sum")``)
             loops += checks.loops_in_tree(node, modules)
-            todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+            reached = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        else:
+            continue
+        if current != name and name in reached:
+            loops.append(f"recursive call ({name})")  # through another of the notebook's functions, or an alias
+        todo += reached
     return loops
 
 

@@ -495,8 +495,10 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
         for name in _called_names(tree) - _bound_in(tree):
             called = space.get(name)
             if inspect.isfunction(called) and called.__module__ == "__main__":
-                if called is function and current is not function:
-                    loops.append(f"recursive call ({name})")  # through another of the notebook's functions
+                if called is function and not (current is function and name == function.__name__):
+                    # through another of the notebook's functions, or an alias (``g = f``); the function calling its
+                    # own name is counted by loops_in_tree
+                    loops.append(f"recursive call ({function.__name__})")
                 todo.append(called)  # a helper the notebook defines: its loops count too
             elif name not in LOOP_NAMES and any(called is loop for loop in LOOP_OBJECTS):
                 loops.append(called.__name__)  # ``total = sum`` in another cell

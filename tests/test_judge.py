@@ -569,7 +569,11 @@ MUTUAL = ("def predict(x, m, c):\n    return step(x, m, c)\n\n\n"
           "def step(x, m, c):\n    return x[:0] if len(x) == 0 else np.concatenate([[m * x[0] + c], predict(x[1:], m, c)])\n")
 
 
-@pytest.mark.parametrize("source", [RECURSIVE, MUTUAL], ids=["itself", "through another function"])
+ALIASED = ("def predict(x, m, c):\n    return x[:0] if len(x) == 0 else np.concatenate([[m * x[0] + c], again(x[1:], m, c)])\n\n\n"
+           "again = predict\n")
+
+
+@pytest.mark.parametrize("source", [RECURSIVE, MUTUAL, ALIASED], ids=["itself", "through another function", "through an alias"])
 def test_recursion_counts_as_a_loop_as_in_the_helpers_check(source):
     verdict = judge([loops_record()], [sent(0, None)], earlier_cells=["import numpy as np", source])
     filename = f"<cell-recursive-{hash(source)}>"
