@@ -87,6 +87,8 @@ def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
     if not isinstance(last.get(name), (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     loops, seen, todo = [], set(), [name]
+    calls: dict[str, set[str]] = {}  # name -> the names it reaches, for checks.recursion_cycles
+    order: list[str] = []
     while todo:
         current = todo.pop()
         node = last.get(current)
@@ -104,10 +106,11 @@ def loops_in_definition(cells: list[str], name: str) -> list[str] | None:
             reached = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
         else:
             continue
-        if current != name and name in reached:
-            loops.append(f"recursive call ({name})")  # through another of the notebook's functions, or an alias
+        order.append(current)
+        calls[current] = set(reached) - {current}  # a definition calling its own name: loops_in_tree counts it
         todo += reached
-    return loops
+    # recursion through other functions of the notebook, or an alias (``again = predict``), anywhere below ``name``
+    return loops + checks.recursion_cycles(calls, order, {n: n for n in order})
 
 
 def _simple_statements(body: list[ast.stmt]):

@@ -448,6 +448,45 @@ def _recursive_definitions(tree: ast.AST) -> list[str]:
     return found
 
 
+def recursion_cycles(calls: dict, order: list, names: dict) -> list[str]:
+    """One "recursive call (name)" per cycle of ``calls`` (``{function: functions it calls}``, keys and values of any
+    hashable kind): functions that call one another round a loop, or one that calls itself under another name (an
+    alias); a function calling its own name is left out of ``calls``, `loops_in_tree` counts it. A cycle is named by
+    the checked function (``order[0]``) when it is in the cycle, else by its first name in alphabetical order (the
+    kernel and the grader find functions in different orders); ``names`` gives each function's name."""
+    index: dict = {}
+    low: dict = {}
+    stack: list = []
+    cycles: list[list] = []
+
+    def visit(node):  # Tarjan's strongly connected components; the graphs are a notebook's few functions
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for callee in calls.get(node, ()):
+            if callee not in calls:
+                continue
+            if callee not in index:
+                visit(callee)
+                low[node] = min(low[node], low[callee])
+            elif callee in stack:
+                low[node] = min(low[node], index[callee])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in calls.get(node, ()):
+                cycles.append(component)
+
+    for node in order:
+        if node in calls and node not in index:
+            visit(node)
+    first = order[0] if order else None
+    return [f"recursive call ({min((n != first, names[n]) for n in cycle)[1]})" for cycle in cycles]
+
+
 def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -> None:
     """Fail if ``function`` uses more than ``at_most`` Python loops: the exercise asks for array operations.
 
@@ -475,11 +514,15 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
         If there are more than ``at_most`` loops: the message counts them by kind.
     """
     loops, seen, todo = [], set(), [function]
+    calls: dict[int, set[int]] = {}  # function -> the notebook's functions it calls, by id, for recursion_cycles
+    order, names = [], {}
     while todo:
         current = todo.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
+        order.append(id(current))
+        names[id(current)] = getattr(current, "__name__", repr(current))
         try:
             source = inspect.getsource(current)
         except (OSError, TypeError):
@@ -492,16 +535,18 @@ def check_loops(what: str, function: Any, *, at_most: int = 0, hint: str = "") -
         tree = ast.parse(textwrap.dedent(source))
         space = getattr(current, "__globals__", {})
         loops += loops_in_tree(tree, {k: v.__name__ for k, v in space.items() if inspect.ismodule(v)})
+        calls[id(current)] = set()
         for name in _called_names(tree) - _bound_in(tree):
             called = space.get(name)
             if inspect.isfunction(called) and called.__module__ == "__main__":
-                if called is function and not (current is function and name == function.__name__):
-                    # through another of the notebook's functions, or an alias (``g = f``); the function calling its
-                    # own name is counted by loops_in_tree
-                    loops.append(f"recursive call ({function.__name__})")
+                if not (called is current and name == current.__name__):  # its own name: loops_in_tree counts it
+                    calls[id(current)].add(id(called))
                 todo.append(called)  # a helper the notebook defines: its loops count too
             elif name not in LOOP_NAMES and any(called is loop for loop in LOOP_OBJECTS):
                 loops.append(called.__name__)  # ``total = sum`` in another cell
+    # recursion through other functions of the notebook, or through an alias (``again = predict``), anywhere below
+    # ``function``: a cycle need not pass through ``function`` itself
+    loops += recursion_cycles(calls, order, names)
     fail_on_loops(what, loops, at_most, hint)
 
 

@@ -332,10 +332,26 @@ def _partner_of_squares(x):
 _squares_through_a_partner.__module__ = _partner_of_squares.__module__ = "__main__"  # as a notebook defines them
 
 
+def _squares_through_two_helpers(x):
+    return _squares_even(x)
+
+
+def _squares_even(x):
+    return [] if not len(x) else [x[0] ** 2, *_squares_odd(x[1:])]
+
+
+def _squares_odd(x):
+    return [] if not len(x) else [x[0] ** 2, *_squares_even(x[1:])]
+
+
+_squares_through_two_helpers.__module__ = _squares_even.__module__ = _squares_odd.__module__ = "__main__"
+
+
 @pytest.mark.parametrize(("function", "found"), [(_squares_by_recursion, "_squares_by_recursion"),
                                                  (_squares_by_a_recursive_lambda, "square_all"),
-                                                 (_squares_through_a_partner, "_squares_through_a_partner")],
-                         ids=["itself", "a lambda", "through another function"])
+                                                 (_squares_through_a_partner, "_squares_through_a_partner"),
+                                                 (_squares_through_two_helpers, "_squares_even")],
+                         ids=["itself", "a lambda", "through another function", "between two helpers it calls"])
 def test_check_loops_counts_recursion_as_a_loop(function, found):
     assert function([1.0, 2.0]) == [1.0, 4.0]
     with pytest.raises(CheckFailed, match=rf"expected no Python loops, found 1 recursive call \({found}\)$"):

@@ -170,6 +170,16 @@ class FeedbackPage:
             for grade_id, points in cells.written.items():
                 assert grade_id in by_name, f"{self.lesson}/{student}: the summary does not list the written answer {grade_id}"
                 assert by_name[grade_id]["points"].strip().endswith(f"/ {points:g}")
+            # A failed test cell's code is folded under its message (the student's notebook has it too); a passed one
+            # shows its verdict alone.
+            tests = page.evaluate("""() => [...document.querySelectorAll('section.fb-test')].map(s => ({id: s.id,
+                passed: s.classList.contains('fb-pass'), code: s.querySelectorAll('details.fb-testcode').length,
+                open: [...s.querySelectorAll('details.fb-testcode')].some(d => d.open)}))""")
+            assert len(tests) == len(cells.tests), f"{self.lesson}/{student}: {len(tests)} test sections for {len(cells.tests)} tests"
+            for test in tests:
+                assert test["code"] == (0 if test["passed"] else 1) and not test["open"], (
+                    f"{self.lesson}/{student}: the test cell {test['id']} ({'passed' if test['passed'] else 'failed'}) "
+                    f"shows its code {test['code']} times (open: {test['open']})")
             for row in rows:
                 assert row["target"] and row["below"], f"{self.lesson}/{student}: the row of {row['name']} links nowhere ({row['href']})"
             total = sum(cells.tests.values()) + sum(cells.written.values())

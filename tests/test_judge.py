@@ -573,14 +573,21 @@ ALIASED = ("def predict(x, m, c):\n    return x[:0] if len(x) == 0 else np.conca
            "again = predict\n")
 
 
-@pytest.mark.parametrize("source", [RECURSIVE, MUTUAL, ALIASED], ids=["itself", "through another function", "through an alias"])
-def test_recursion_counts_as_a_loop_as_in_the_helpers_check(source):
+BELOW = ("def predict(x, m, c):\n    return odd(x, m, c)\n\n\n"
+         "def odd(x, m, c):\n    return x[:0] if len(x) == 0 else np.concatenate([[m * x[0] + c], even(x[1:], m, c)])\n\n\n"
+         "def even(x, m, c):\n    return x[:0] if len(x) == 0 else np.concatenate([[m * x[0] + c], odd(x[1:], m, c)])\n")
+
+
+@pytest.mark.parametrize(("source", "named"), [(RECURSIVE, "predict"), (MUTUAL, "predict"), (ALIASED, "predict"),
+                                               (BELOW, "even")],
+                         ids=["itself", "through another function", "through an alias", "between two functions it calls"])
+def test_recursion_counts_as_a_loop_as_in_the_helpers_check(source, named):
     verdict = judge([loops_record()], [sent(0, None)], earlier_cells=["import numpy as np", source])
     filename = f"<cell-recursive-{hash(source)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict = {"__name__": "__main__"}  # as a notebook defines them: their calls are followed
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102
     function = namespace["predict"]
-    assert not verdict.passed and "1 recursive call (predict)" in verdict.message
+    assert not verdict.passed and f"1 recursive call ({named})" in verdict.message
     assert verdict.message == helpers_message(lambda: checks.check_loops("predict is vectorised", function,
                                                                          hint="use array operations"))
