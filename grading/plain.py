@@ -93,10 +93,11 @@ def __course_probe_setup__():
         if t is dict:
             return {"$dict": [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v.items()]}
         np = _sys.modules.get("numpy")
-        if np is not None and t is np.ndarray and v.dtype.kind in "biuf":
+        if np is not None and t is np.ndarray and v.dtype.kind in "biuf" and v.dtype.itemsize <= 8:
             a = np.array(v, copy=True, order="C")  # keeps a 0-d array 0-d
             return {"$ndarray": {"dtype": a.dtype.str, "shape": list(a.shape), "b64": _b64.b64encode(a.tobytes()).decode()}}
-        if np is not None and isinstance(v, np.generic) and t.__module__ == "numpy" and v.dtype.kind in "biuf":
+        if np is not None and isinstance(v, np.generic) and t.__module__ == "numpy" and v.dtype.kind in "biuf" \
+                and v.dtype.itemsize <= 8:  # np.longdouble, wider than a double, arrives as an object of its type
             return {"$npscalar": {"dtype": v.dtype.str, "b64": _b64.b64encode(v.tobytes()).decode()}}
         torch = _sys.modules.get("torch")
         if torch is not None and t in (torch.Tensor, torch.nn.Parameter):

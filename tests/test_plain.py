@@ -225,6 +225,8 @@ IMPOSTORS = {
     "string array": np.array(["a", "b"]),
     "complex tensor": torch.tensor([1 + 1j]),
     "set": {1, 2},
+    "longdouble": np.longdouble(1) / 3,   # wider than a double: no plain form holds its digits
+    "longdouble array": np.ones(2, dtype=np.longdouble),
     "bytes": b"raw",
     "function": len,
 }
