@@ -73,7 +73,7 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
                                      "found none (or it was bound to something else afterwards)")
         checks.fail_on_loops(what, loops, args.get("at_most", 0), args.get("hint", ""))
     elif kind == "check_libraries":
-        found = libraries_in_definition(earlier_cells, record["function"])
+        found = libraries_in_definition(earlier_cells, record["function"], tuple(args.get("skip", ())))
         if found is None:
             raise checks.CheckFailed(f"{what}: expected `{record['function']}` defined with `def` in the notebook, "
                                      "found none (or it was bound to something else afterwards)")

@@ -309,21 +309,25 @@ def _first_via(via_of: dict[str, str | None], nodes: list[ast.AST | None]) -> st
     return next((via_of[n] for n in names if via_of.get(n)), None)
 
 
-def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, set[str]] | None:
+def libraries_in_definition(cells: list[str], name: str, skip: tuple[str, ...] = ()) -> tuple[reach.Reach, set[str]] | None:
     """What the function ``name``, as the notebook's cells last define it, reaches, read from the cells' source.
 
     Followed from its source (with Python's scoping): every statement that binds a name it reads (every binding of
     it), every value stored into an object it may reach (``np.mean = f``, also through another name for it, and by a
     function into an argument given such an object), every statement that mentions a data object it reads (a list
     it takes functions from may be filled by a call), and every statement anywhere that changes names at run time
-    (``globals()[...] = ...``, ``setattr(np, ...)``, ``%run``). Returns the :class:`helpers.reach.Reach` and the names
-    read that no cell defines; None when ``name`` is not defined by a ``def``.
+    (``globals()[...] = ...``, ``setattr(np, ...)``, ``%run``). The names of ``skip`` (an earlier exercise's functions,
+    which its own test checks) are not followed where every binding of them is in a cell before the checked function's.
+    Returns the :class:`helpers.reach.Reach` and the names read that no cell defines; None when ``name`` is not defined
+    by a ``def``.
     """
-    statements, total = [], reach.Reach()
-    for source in cells:
+    statements, total, cell_of = [], reach.Reach(), {}
+    for index, source in enumerate(cells):
         tree = python_cell(source)
         if tree is not None:
-            statements += _simple_statements(tree.body)
+            for statement in _simple_statements(tree.body):
+                statements.append(statement)
+                cell_of[id(statement)] = index
             continue
         # a cell that is not Python runs nothing, unless IPython reads a line of it as a magic written without % (`run x.py`)
         for line in source.splitlines():
@@ -338,6 +342,11 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
     last = binding.get(name, [None])[-1]
     if not isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
+    # a name of `skip` is not followed when every binding of it is in a cell before the checked function's (an earlier
+    # exercise's answer, which its own test checks); one bound again in that cell or after it (or where a star import
+    # there may bind it) is followed
+    skip = {n for n in skip if n != name and all(cell_of[id(s)] < cell_of[id(last)]
+                                                 for s in [*binding.get(n, []), *binding.get("*", [])])}
     definitions = (*_DEFINITIONS, ast.Import, ast.ImportFrom)
     data = {n for n, bound in binding.items() if any(not isinstance(s, definitions) for s in bound)}
     values = [(s, s.value) for s in statements if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None]
@@ -368,6 +377,8 @@ def libraries_in_definition(cells: list[str], name: str) -> tuple[reach.Reach, s
             own = reach.read(node, label)
             read = _globals_read(node) if isinstance(node, _SCOPES) else own.loads - local
             for read_name in read - local:
+                if read_name in skip:
+                    continue
                 if read_name in binding or "*" in binding:
                     reached.add(read_name)
                     via_of.setdefault(read_name, via or (read_name if node is last else None))

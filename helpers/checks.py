@@ -569,11 +569,14 @@ def fail_on_loops(what: str, loops: list[str], at_most: int, hint: str) -> None:
     if len(loops) > at_most:
         allowed = "no Python loops" if at_most == 0 else f"at most {at_most} Python loop{'s' * (at_most > 1)}"
         found = ", ".join(_loop_words(k, loops.count(k)) for k in sorted(set(loops)))
+        if any(k.startswith("name picked at run time") for k in loops):  # counted as a loop: say why
+            found += (" (a name picked at run time hides what the code calls, so the rule counts it as a loop: name what "
+                      "the code uses directly, and keep no state on the function or in globals)")
         raise CheckFailed(with_hint(f"{what}: expected {allowed}, found {found}", hint))
 
 
 def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("numpy",), refused: Sequence[str] = (),
-                    hint: str = "") -> None:
+                    skip: Sequence[str] = (), hint: str = "") -> None:
     """Fail if ``function`` reaches a module outside ``allowed``, or names a word of ``refused``: the exercise asks
     for the computation written out, not a library's.
 
@@ -593,6 +596,10 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
         The top-level modules the function may reach, besides Python's built-ins, e.g. ``("numpy", "math")``.
     refused : sequence of str
         Words the function may not name, even inside an allowed module, e.g. ``("optim",)`` or ``("imag",)``.
+    skip : sequence of str
+        Names of the notebook's own functions that are not read: functions of an earlier exercise, which its own test
+        checks, so that a mistake there costs only that exercise (e.g. ``("add", "mul")``, reached as methods of a class).
+        A function of that name defined in the cell of ``function`` itself is read all the same.
     hint : str
         Added to the message to point at the likely mistake.
 
@@ -607,8 +614,10 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
     found, seen, todo = [], set(), [function]
     while todo:
         current = todo.pop()
-        if id(current) in seen:
-            continue
+        if id(current) in seen or (inspect.isfunction(current) and current is not function and current.__name__ in skip
+                                   and current.__module__ == function.__module__
+                                   and current.__code__.co_filename != function.__code__.co_filename):
+            continue  # an earlier exercise's function, defined in another cell (one defined beside `function` is read)
         seen.add(id(current))
         label = getattr(current, "__name__", type(current).__name__)
         if inspect.isclass(current):  # a class of the notebook: its methods are what runs

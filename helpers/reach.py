@@ -187,8 +187,8 @@ def problems(reach: Reach, allowed: tuple[str, ...], refused: tuple[str, ...], *
     for module, where in reach.imports.items():
         found += module_problems(module, where, allowed, refused)
     found += [f"`{word}` (in {where})" for word, where in reach.words.items() if is_refused(word, refused)]
-    found += [f"`{construct}` (in {where}), which picks what it reaches only when it runs"
-              for construct, where in reach.dynamic.items()]
+    found += [f"`{construct}` (in {where}), which picks what it reaches only when it runs (so the rule cannot read it: "
+              "name what the code uses directly)" for construct, where in reach.dynamic.items()]
     found += [f"`{name}`, which no cell defines" for name in sorted(unknown - set(dir(builtins)) - KERNEL_NAMES)]
     return found
 

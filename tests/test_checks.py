@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import linecache
 
 import numpy as np
 import pytest
@@ -281,6 +282,51 @@ def test_check_libraries_fails_naming_what_is_reached_and_where(function, found)
     assert found in message and message.endswith(". Hint: write it with NumPy")
 
 
+# An earlier exercise's answer, defined in a cell of its own (its own file name, as IPython gives each cell), with a
+# mistake its own test checks; and one defined in this file, beside the function checked.
+_EARLIER_CELL = "def add_with_sympy(a, b):\n    import sympy\n\n    return a\n"
+linecache.cache["<cell-earlier>"] = (len(_EARLIER_CELL), None, _EARLIER_CELL.splitlines(keepends=True), "<cell-earlier>")
+exec(compile(_EARLIER_CELL, "<cell-earlier>", "exec"), globals())
+
+
+class _Number:
+    pass
+
+
+class _Other:
+    pass
+
+
+def mul_with_sympy(a, b):
+    import sympy  # noqa: F401
+
+    return a
+
+
+_Number.__add__ = globals()["add_with_sympy"]
+_Other.__mul__ = mul_with_sympy
+
+
+def mse_of_numbers(y, p):
+    return float(np.mean((y - p) ** 2)) if _Number else 0.0
+
+
+def mse_of_others(y, p):
+    return float(np.mean((y - p) ** 2)) if _Other else 0.0
+
+
+def test_check_libraries_skips_an_earlier_cells_functions_it_is_told_to_but_not_the_checked_cells():
+    from helpers.checks import check_libraries
+
+    check_libraries("libraries mse uses", mse_of_numbers, allowed=("numpy",), skip=("add_with_sympy",))
+    with pytest.raises(CheckFailed, match=r"the module sympy \(in add_with_sympy\)"):
+        check_libraries("libraries mse uses", mse_of_numbers, allowed=("numpy",))
+    with pytest.raises(CheckFailed, match=r"the module sympy \(in mul_with_sympy\)"):  # defined in the checked cell
+        check_libraries("libraries mse uses", mse_of_others, allowed=("numpy",), skip=("mul_with_sympy",))
+    with pytest.raises(CheckFailed, match=r"the module sympy \(in add_with_sympy\)"):
+        check_libraries("libraries add uses", globals()["add_with_sympy"], allowed=("numpy",), skip=("add_with_sympy",))
+
+
 def _rows_added_through_a_global_alias(G):
     return _add_rows(G)
 
@@ -308,7 +354,8 @@ def _rows_added_through_a_name_picked_at_run_time(G):
 
 
 def test_check_loops_counts_a_name_picked_at_run_time_in_the_kernel():
-    with pytest.raises(CheckFailed, match=r"expected no Python loops, found 1 name picked at run time \(getattr\)"):
+    with pytest.raises(CheckFailed, match=r"expected no Python loops, found 1 name picked at run time \(getattr\) \(a name "
+                                          r"picked at run time hides what the code calls, so the rule counts it as a loop"):
         check_loops("rows added", _rows_added_through_a_name_picked_at_run_time)
 
 

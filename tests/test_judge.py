@@ -549,6 +549,24 @@ def test_check_libraries_reads_as_the_helpers_check():
     assert "sklearn.metrics" in kernel and "sklearn.metrics" in verdict.message
 
 
+def test_check_libraries_does_not_read_the_functions_of_an_earlier_exercise_it_is_told_to_skip():
+    # add is an earlier exercise's (checked by its own test), reached from mse as a method of a class
+    cells = [*PROVIDED, "class Number:\n    pass\ndef add(a, b):\n    import sympy\n    return a\nNumber.__add__ = add",
+             HONEST_MSE.replace("float(", "Number and float(")]
+    assert judge([libraries_record(skip=["add"])], [sent(0, None)], earlier_cells=cells).passed
+    verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=cells)
+    assert not verdict.passed and "the module sympy (in add" in verdict.message
+    # a function of a skipped name bound again in the checked function's own cell, or after it, is read
+    again = "def add(a, b):\n    import sympy\n    return a\nNumber.__add__ = add\n" + HONEST_MSE.replace("float(", "Number and float(")
+    for later in ([again], [HONEST_MSE.replace("float(", "Number and float("), "from sympy import *"]):
+        verdict = judge([libraries_record(skip=["add"])], [sent(0, None)], earlier_cells=[*cells[:-1], *later])
+        assert not verdict.passed and "sympy" in verdict.message
+    # the function checked is read even when its own name is among those skipped
+    verdict = judge([libraries_record(skip=["mse"])], [sent(0, None)], earlier_cells=[*PROVIDED, "import torch\n" + HONEST_MSE
+                                                                                      .replace("np.mean", "torch.mean")])
+    assert not verdict.passed
+
+
 def test_check_libraries_needs_a_definition_and_hides_a_hidden_failure():
     assert libraries_in_definition(["mse = print"], "mse") is None
     verdict = judge([libraries_record()], [sent(0, None)], earlier_cells=["mse = print"])

@@ -54,7 +54,8 @@ def test_problems_name_each_refused_module_word_construct_and_unknown_name_once(
     found = read("import scipy.ndimage\nimport numpy.linalg\nfrom . import local\nz = optim + eval('1')")
     assert reach.problems(found, ("numpy",), ("optim",), unknown={"len", "mystery"}) == [
         "the module scipy.ndimage (in f)", "the module . (in f)", "`optim` (in f)",
-        "`eval` (in f), which picks what it reaches only when it runs", "`mystery`, which no cell defines"]
+        "`eval` (in f), which picks what it reaches only when it runs (so the rule cannot read it: name what the code uses "
+        "directly)", "`mystery`, which no cell defines"]
     assert reach.module_problems("torch.optim.sgd", "f", ("torch",), ("optim",)) == ["torch.optim.sgd (in f)"]
     assert reach.module_problems("collections.abc", "f", ("numpy",), ()) == []
     assert reach.problems(read("x = np.complex128(1) + np.conjugate(y)"), ("numpy",), ("complex*", "conj*")) == [
