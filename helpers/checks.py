@@ -616,7 +616,8 @@ def check_libraries(what: str, function: Any, *, allowed: Sequence[str] = ("nump
         current = todo.pop()
         if id(current) in seen or (inspect.isfunction(current) and current is not function and current.__name__ in skip
                                    and current.__module__ == function.__module__
-                                   and current.__code__.co_filename != function.__code__.co_filename):
+                                   and current.__code__.co_filename != getattr(getattr(function, "__code__", None),
+                                                                               "co_filename", None)):
             continue  # an earlier exercise's function, defined in another cell (one defined beside `function` is read)
         seen.add(id(current))
         label = getattr(current, "__name__", type(current).__name__)
