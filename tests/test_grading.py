@@ -179,8 +179,9 @@ class LessonRoundTrip(FeedbackPage):
         assert not judged["wrong"].passed, (
             f"{lesson}: the wrong {answer} passes {entry['exercise']}'s test cell ({judged['wrong'].message})")
         assert judged["restored"].passed, (
-            f"{lesson}: after the wrong {answer}, the solution put back fails its test cell: the wrong answer "
-            f"changed something in the kernel the test cell needs ({judged['restored'].message})")
+            f"{lesson}: after the wrong answers of {entry['exercise']}, {answer} among them, the solution put back "
+            f"fails its test cell: one of them changed something in the kernel the test cell needs (judge them one at a "
+            f"time with tests/variants.py's judge to tell which) ({judged['restored'].message})")
         message = judged["wrong"].message
         assert re.search(r"expected .+, (got|found) |hidden test \d+ of \d+ (failed|did not run)", message, re.S), (
             f"{lesson}: the message for the wrong {answer} says neither what was expected and what came back nor "

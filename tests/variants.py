@@ -10,9 +10,16 @@ are judged here instead, in one run of the solution:
 :class:`OneKernelExecute` is the course's :class:`~grading.execute.SandboxedExecute` (the sandboxed kernel,
 the probes, the reference records and the judge of real grading). When it reaches an exercise's test cell,
 for each wrong answer of that exercise it puts the wrong answer in the answer cell, runs the cells from
-the answer cell to the test cell again, and records the judge's verdict on the test cell; then it puts the
-solution back, runs the same cells and records the verdict again, which must pass (so a failure is the
-wrong answer's, not something an earlier wrong answer left behind in the kernel). Then the lesson goes on.
+the answer cell to the test cell again, and records the judge's verdict on the test cell. After the exercise's
+last wrong answer it puts the solution back, runs the same cells and records the verdict again, as every one
+of them's ``restored``: it must pass, so that no wrong answer left something behind in the kernel that the
+test cell needs (the failures are the wrong answers' own). Then the lesson goes on.
+
+The solution is put back once per exercise, not after each wrong answer (that doubled the run: lesson 7's
+final model trains in each). Each wrong answer replaces the whole answer cell and the cells up to the test
+cell run again after it, so a wrong answer meets what the one before it defined only in names it does not
+define itself; when the solution put back fails, every wrong answer of that exercise is reported, and
+``judge`` with one of them at a time names the one to blame.
 
 What this does not show, for the further wrong answers, is that the cells after the test cell still pass:
 that is shown once per exercise, by its main wrong answer, graded in whole submissions. The main wrong
@@ -87,13 +94,16 @@ class OneKernelExecute(SandboxedExecute):
             start = self._index_of(exercise)
             answer = self.nb.cells[start]
             solution = answer.source
+            judged = {}
             for key, source in self.wrong_answers[exercise].items():
                 answer.source = source  # the check of loops reads the answer from the notebook, as in grading
                 try:
-                    wrong = await self._run_from(start, cell_index)
+                    judged[key] = await self._run_from(start, cell_index)
                 finally:
                     answer.source = solution
-                self.verdicts[key] = {"wrong": wrong, "restored": await self._run_from(start, cell_index)}
+            restored = await self._run_from(start, cell_index)  # once for the exercise: see the module
+            for key, wrong in judged.items():
+                self.verdicts[key] = {"wrong": wrong, "restored": restored}
         return await SandboxedExecute.async_execute_cell(self, cell, cell_index, execution_count, store_history)
 
     execute_cell = run_sync(async_execute_cell)
