@@ -324,6 +324,12 @@ BOUNDARY_KINDS = [
 ]
 
 
+#: The submission with test cells edited and deleted, snooping, a flood of output and, in HANGS_IN's cohort, the hangs.
+EDITS = "edits-and-snooping"
+HANGS = ["infinite loop", "loop that swallows the interrupt"]
+HANGS_IN = course.lessons()[0]
+
+
 @dataclass
 class Submission:
     student: str
@@ -433,7 +439,9 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     # Hangs, a flood of output, test cells edited and deleted, snooping and an extra notebook: in one submission
     # (each costs a whole grading of the lesson). The hangs are in the first two exercises; the third and fourth
     # hold wrong answers whose test cells are edited and deleted, so they must lose exactly what those lose.
-    loops = {e[0]: INFINITE_LOOP, e[1]: SWALLOWS_INTERRUPT}
+    # A hang burns a core until the time limit, and what the grader does with it does not depend on the lesson:
+    # only the first lesson's cohort holds the two (HANGS_IN).
+    loops = {e[0]: INFINITE_LOOP, e[1]: SWALLOWS_INTERRUPT} if lesson == HANGS_IN else {}
     edited = _attack(student_nb, source_nb, lesson, loops, wrong={a: wrong[a]["source"] for a in (e[2], e[3])})
     first_test = next(c for c in edited.cells if course.nbgrader_meta(c).get("grade_id") in wrong[e[2]]["fails"])
     first_test.source = "print('all tests passed')"
@@ -445,10 +453,10 @@ def cohort(lesson: str, student_nb, source_nb) -> list[Submission]:
     snoop_at = next(i for i, c in enumerate(edited.cells) if course.nbgrader_meta(c).get("grade_id") == e[3])
     edited.cells.insert(snoop_at, nbformat.v4.new_code_cell(SNOOP))
     # an extra notebook beside the lesson's: reported by name, not graded; the lesson's notebook is graded as usual
-    subs.append(Submission("hangs-edits-and-snooping", edited,
+    subs.append(Submission(EDITS, edited,
                            lost=_lost(lesson, list(loops)) | set(wrong[e[2]]["fails"]) | set(wrong[e[3]]["fails"]),
                            extra={"scratch.ipynb": json.dumps(nbformat.v4.new_notebook())},
-                           kinds=["infinite loop", "loop that swallows the interrupt", "flood of output",
+                           kinds=HANGS * bool(loops) + ["flood of output",
                                   "test cell edited", "test cell deleted", "reads solutions and hidden tests",
                                   "writes the gradebook and another student's files", "reaches the network",
                                   "extra notebook"]))

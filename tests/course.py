@@ -184,17 +184,18 @@ _cohorts: dict[str, dict] = {}
 def wrong_submissions(lesson: str) -> dict[str, list[str]]:
     """The whole submissions with main wrong answers that the round trip grades: ``{student: [exercise, ...]}``.
 
-    ``wrong`` gets every exercise wrong at once (for the feedback page). Each ``wrong-<k>`` gets several
-    wrong at once, chosen so that for every exercise ``a`` and every exercise ``b`` after it, some submission
-    has ``a`` wrong and ``b`` right: ``b`` keeping its marks there shows that its tests do not depend on ``a``.
+    Each ``wrong-<k>`` gets several exercises wrong at once, chosen so that every exercise is wrong in one of
+    them, and for every exercise ``a`` and every exercise ``b`` after it, some submission has ``a`` wrong and
+    ``b`` right: ``b`` keeping its marks there shows that its tests do not depend on ``a``.
     Exercise ``i`` (counted from 0) is wrong in ``wrong-<k>`` when bit ``k`` of ``i`` is 0: for ``i < j``, the
-    highest bit where they differ is 0 in ``i`` and 1 in ``j``. That is ``ceil(log2 n)`` gradings for ``n``
-    exercises, where one submission per exercise took ``n``.
+    highest bit where they differ is 0 in ``i`` and 1 in ``j``; and with as many bits as ``n`` has, every ``i < n``
+    has a 0 among them. That is ``ceil(log2(n + 1))`` gradings for ``n`` exercises, where one submission per
+    exercise took ``n``.
     """
     main = main_wrong_answers(lesson)
     exercises = [e for e in graded_cells(lesson).answers if e in main]  # in notebook order
-    groups = {"wrong": exercises}
-    for bit in range(max(1, (len(exercises) - 1).bit_length())):
+    groups = {}
+    for bit in range(max(1, len(exercises).bit_length())):
         groups[f"wrong-{bit + 1}"] = [e for i, e in enumerate(exercises) if not (i >> bit) & 1]
     return groups
 

@@ -2,7 +2,8 @@
 
 :class:`FeedbackPage` holds the checks; they run in each lesson's round-trip class (``tests/test_grading.py``),
 on the cohort it grades once (``course.graded_cohort``): the pages of ``solution`` (every answer from the
-source notebook) and ``wrong`` (every exercise answered with its main wrong answer from ``tests/wrong_answers``),
+source notebook) and ``wrong-1`` (every other exercise, the first included, answered with its main wrong answer
+from ``tests/wrong_answers``, the others right),
 made by ``nbgrader generate_feedback``. Each page is opened as a file (``file://``, as a student
 opens what ``nbgrader fetch_feedback`` gave them) with every request logged and blocked, and must:
 
@@ -33,6 +34,7 @@ from grading.feedback import latex_to_mathml, slim_css, slim_highlight, trim_tra
 
 ARTIFACTS = course.REPO / "test-artifacts" / "feedback"
 MAX_PAGE_BYTES = 300_000  # without the student's own images
+WRONG = "wrong-1"  # the submission with wrong answers whose page is opened (course.wrong_submissions)
 VIEWPORT = {"width": 1280, "height": 900}
 _DATA_URI = re.compile(rb"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+")
 
@@ -41,7 +43,7 @@ _DATA_URI = re.compile(rb"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+")
 class Feedback:
     lesson: str
     pages: dict[str, Path]  # student → feedback page
-    verdicts: dict[str, str]  # test cell of the wrong submission → the grader's one-line message
+    verdicts: dict[str, str]  # test cell of the wrong submission (WRONG) → the grader's one-line message
     scores: dict[str, dict[str, tuple[float, float]]]  # the gradebook: student → grade_id → (score, max)
 
 
@@ -110,16 +112,16 @@ class FeedbackPage:
 
     @pytest.fixture(scope="class")
     def feedback(self, tmp_path_factory) -> Feedback:
-        """The pages of the lesson's ``solution`` and ``wrong`` submissions, from the cohort graded once."""
+        """The pages of the lesson's ``solution`` and ``wrong-1`` submissions, from the cohort graded once."""
         lesson = self.lesson
         result = course.graded_cohort(lesson, tmp_path_factory)
         root = result["root"]
         assert result["feedback_run"].returncode == 0, result["feedback_run"].stderr[-3000:]
         assert "Alternative text is missing" not in result["feedback_run"].stderr, "a figure without alternative text"
-        pages = {student: root / ".grading" / "feedback" / student / lesson / f"{lesson}.html" for student in ("solution", "wrong")}
+        pages = {student: root / ".grading" / "feedback" / student / lesson / f"{lesson}.html" for student in ("solution", WRONG)}
         for student, page in pages.items():
             assert page.exists(), f"no feedback page for {student}"
-        verdicts = _verdicts(root / ".grading" / "autograded" / "wrong" / lesson / f"{lesson}.ipynb")
+        verdicts = _verdicts(root / ".grading" / "autograded" / WRONG / lesson / f"{lesson}.ipynb")
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for old in ARTIFACTS.glob(f"{lesson}-*"):
@@ -195,7 +197,7 @@ class FeedbackPage:
         wrong = {key: entry for key, entry in course.wrong_answers(self.lesson).items() if "--" not in key}
         expected = {test: feedback.verdicts[test] for entry in wrong.values() for test in entry["fails"] if test in feedback.verdicts}
         assert expected, f"{self.lesson}: no test cell of the wrong submission failed with a verdict: {feedback.verdicts}"
-        opened = open_page(feedback.pages["wrong"])
+        opened = open_page(feedback.pages[WRONG])
         page = opened.page
         first = True
         for test, message in expected.items():

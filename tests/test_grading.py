@@ -8,19 +8,18 @@ from that student notebook, and the scores are read back from the gradebook:
 
 * ``solution``: every answer filled in from the source notebook → every test cell at full marks;
 * ``blank``: the student notebook untouched → 0 everywhere;
-* ``wrong``: every exercise answered with its main wrong answer kept in ``tests/wrong_answers/<lesson>.toml``,
-  for the feedback page;
-* ``wrong-<k>``: several exercises answered with their main wrong answers, the others right
-  (``course.wrong_submissions``) → the test cells those wrong answers list score 0, all others full marks. For
-  every exercise and every exercise after it, one of them has the first wrong and the second right, so each
-  exercise's tests are shown not to depend on the exercises before it, in ``ceil(log2 n)`` gradings.
+* ``wrong-<k>``: several exercises answered with their main wrong answers kept in
+  ``tests/wrong_answers/<lesson>.toml``, the others right (``course.wrong_submissions``) → the test cells those
+  wrong answers list score 0, all others full marks. Every exercise is wrong in one of them, and for every
+  exercise and every exercise after it, one of them has the first wrong and the second right, so each
+  exercise's tests are shown not to depend on the exercises before it, in ``ceil(log2(n + 1))`` gradings.
 
 Every wrong answer kept, the further ones (``<exercise>--<variant>``) included, is also judged by the same
 grader in one run of the solution (``tests/variants.py``): it fails its exercise's test cell with a message
 that says what was expected, and the solution put back passes it again. For a main wrong answer both ways
 must agree.
 
-The same class opens the feedback pages of ``solution`` and ``wrong`` in Chromium (the checks of
+The same class opens the feedback pages of ``solution`` and ``wrong-1`` in Chromium (the checks of
 ``tests/test_feedback_page.py``): each lesson's cohort is graded once, by one xdist worker.
 """
 
