@@ -26,7 +26,7 @@ MNIST (``helpers.mnist``, lessons 7 and 8; loaded on first use, since it imports
     ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 7's final model is
     graded on them; their labels are unreadable where submissions are graded); ``DigitNotes(data)``: which
     validation and test digits each model, or any model after it first ran, was given (``.given(model, split,
-    any_model=False)``, ``.paused()``);
+    any_model=False)``), and any model at all since a mark (``.looks(split)``, ``.mark()``; ``.paused()``);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Explorers (``helpers.explorers``)
     ``descent_explorer`` (lesson 1): learning-rate (log) and epochs sliders over the student's descent path and

@@ -216,6 +216,7 @@ class DigitNotes:
         self._calls = 0  # modules called with images so far: the clock of the notes below
         self._first_call: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> its first call's number
         self._looks: dict[str, list[tuple[int, set[int]]]] = {split: [] for split in self.NOTED}  # (call, digits), any module
+        self._mark = 0  # looks() counts the calls after this one (mark())
         self._paused = False
         self._hook = torch.nn.modules.module.register_module_forward_pre_hook(self._note)
 
@@ -256,6 +257,11 @@ class DigitNotes:
                 self._noted.setdefault(module, {s: set() for s in self.NOTED})[split].update(numbers)
                 self._looks[split].append((self._calls, numbers))
 
+    def _split(self, split: str) -> str:
+        if split not in self.NOTED:
+            raise ValueError(f"split must be one of {self.NOTED}, got {split!r}")
+        return split
+
     def given(self, model: torch.nn.Module, split: str, *, any_model: bool = False) -> int:
         """How many different digits of ``split`` ("val": in training mode only; "test": in any mode) ``model``, or
         any of its layers, was given since these notes began; with ``any_model=True``, how many any model at all
@@ -263,12 +269,23 @@ class DigitNotes:
         first called with images (since the notes began if it never was)."""
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"expected a model (an nn.Module), got {type(model).__name__}")
-        if split not in self.NOTED:
-            raise ValueError(f"split must be one of {self.NOTED}, got {split!r}")
+        self._split(split)
         if any_model:
             since = min((self._first_call[m] for m in model.modules() if m in self._first_call), default=0)
             return len(set().union(*(digits for call, digits in self._looks[split] if call >= since)))
         return len(set().union(*(self._noted.get(m, {}).get(split, set()) for m in model.modules())))
+
+    def looks(self, split: str) -> int:
+        """How many different digits of ``split`` ("val": in training mode only; "test": in any mode) any model at all
+        was given since :meth:`mark` was last called, or since these notes began if it never was: every look counts,
+        whichever model took it (one that no longer exists too)."""
+        self._split(split)
+        return len(set().union(*(digits for call, digits in self._looks[split] if call > self._mark)))
+
+    def mark(self) -> None:
+        """Count :meth:`looks` from here: a test that reads them marks the notes, so that running it again counts only
+        the looks taken since."""
+        self._mark = self._calls
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:

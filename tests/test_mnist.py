@@ -513,9 +513,36 @@ def test_digit_notes_count_what_any_model_was_given_after_a_model_first_ran(offl
         assert notes.given(earlier, "test", any_model=True) == 20  # every look since earlier first ran: 0-19 and 3-7
 
 
+def test_digit_notes_count_every_look_since_the_last_mark(offline: MnistData) -> None:
+    import gc
+
+    with mnist.DigitNotes(offline) as notes:
+        assert notes.looks("test") == 0 and notes.looks("val") == 0
+        probe = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        probe.eval()(offline.x_test[:6])  # a probe measured on the test digits, then dropped
+        probe.train()(offline.x_val[:3])
+        probe.eval()(offline.x_val[3:9])  # evaluation mode: not a look at the validation digits
+        del probe
+        gc.collect()
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        model(offline.x_train[:8])
+        assert notes.given(model, "test", any_model=True) == 0  # the probe looked before model first ran
+        assert notes.looks("test") == 6 and notes.looks("val") == 3  # every look since the notes began
+        notes.mark()
+        assert notes.looks("test") == 0 and notes.looks("val") == 0
+        model.eval()(offline.x_test[4:10])
+        with notes.paused():
+            model(offline.x_test[:20])  # not noted
+        assert notes.looks("test") == 6 and notes.looks("val") == 0
+        notes.mark()
+        notes.mark()
+        assert notes.looks("test") == 0
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda notes: notes.given("model", "test"), TypeError, "expected a model \\(an nn.Module\\), got str"),
     (lambda notes: notes.given(torch.nn.Linear(1, 1), "train"), ValueError, "split must be one of \\('val', 'test'\\), got 'train'"),
+    (lambda notes: notes.looks("train"), ValueError, "split must be one of \\('val', 'test'\\), got 'train'"),
 ])
 def test_digit_notes_reject_what_they_cannot_answer(offline: MnistData, call, error, match) -> None:
     with mnist.DigitNotes(offline) as notes, pytest.raises(error, match=match):
