@@ -25,7 +25,7 @@ MNIST (``helpers.mnist``, lessons 7 and 8; loaded on first use, since it imports
     ``load_mnist()`` → ``MnistData`` (train/validation/test tensors, ``.loader()``, ``.source``);
     ``sealed_images(data)``, ``sealed_labels()``: the 1,000 digits no split holds (lesson 7's final model is
     graded on them; their labels are unreadable where submissions are graded); ``DigitNotes(data)``: which
-    validation and test digits each model, or any model after it first ran, was given (``.given(model, split,
+    validation, test and sealed digits each model, or any model after it first ran, was given (``.given(model, split,
     any_model=False)``), and any model at all since a mark (``.looks(split)``, ``.mark()``; ``.paused()``);
     plots (``helpers.plots_mnist``): ``plot_digit_grid``, ``plot_confusion_matrix``, ``plot_most_confident_mistakes``.
 Explorers (``helpers.explorers``)

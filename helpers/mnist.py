@@ -164,12 +164,13 @@ class MnistData:
 
 
 class DigitNotes:
-    """Notes of which validation and test digits each model is given: the check that a model was trained on the
-    training digits only, and chose its design without the test digits.
+    """Notes of which validation, test and sealed digits each model is given: the check that a model was trained on
+    the training digits only, and chose its design without the test digits or the sealed ones.
 
-    From its creation until :meth:`close`, every ``nn.Module`` called with images (float32, 784 pixels each) notes
-    which test digits it is given, in any mode, and which validation digits it is given in training mode
-    (``model.train()``; evaluating in ``model.eval()`` mode is what validation digits are for). A digit is recognised
+    From its creation until :meth:`close`, every ``nn.Module`` called with images (float32 or float64, 784 pixels
+    each) notes which test digits and which sealed digits (:func:`sealed_images`) it is given, in any mode, and which
+    validation digits it is given in training mode (``model.train()``; evaluating in ``model.eval()`` mode is what
+    validation digits are for). A digit is recognised
     by its exact pixel values, turned into one whole number; and, for the first ``SHIFT_SAMPLE`` digits of each batch,
     by the pixels of the box around its ink (pixels above a quarter of full intensity), wherever that box sits: a copy
     shifted by a few pixels is noted there too, whatever fills the uncovered border, as long as no ink leaves the image.
@@ -179,14 +180,15 @@ class DigitNotes:
     Parameters
     ----------
     data : MnistData
-        The data whose "val" and "test" digits are recognised.
+        The data whose "val" and "test" digits are recognised, and whose mean and standard deviation normalise the
+        sealed digits ("sealed").
 
     Raises
     ------
     TypeError
         If ``data`` is not an ``MnistData``, or :meth:`given` is asked about something that is not an ``nn.Module``.
     ValueError
-        If :meth:`given` is asked about a split other than "val" and "test".
+        If :meth:`given` or :meth:`looks` is asked about a split other than "val", "test" and "sealed".
 
     Examples
     --------
@@ -196,7 +198,8 @@ class DigitNotes:
     5
     """
 
-    NOTED = ("val", "test")
+    NOTED = ("val", "test", "sealed")
+    ANY_MODE = ("test", "sealed")  # noted in evaluation mode too; "val" only in training mode
     SHIFT_SAMPLE = 16  # digits of each batch also keyed by their ink's box: keying a whole batch so would slow training
     _FLAT = torch.arange(784)
 
@@ -207,7 +210,7 @@ class DigitNotes:
         self._weights = torch.randint(1, 2**30, (784,), dtype=torch.int32, generator=torch.Generator().manual_seed(0))
         self._ink = (0.25 - data.mean) / data.std  # a quarter of full intensity, normalised as the images are
         self._last: tuple = (None, None, None)  # the batch keyed last (kept, so its memory is not reused), its place, its keys
-        images = {split: data.tensors(split)[0] for split in self.NOTED}
+        images = {"val": data.x_val, "test": data.x_test, "sealed": sealed_images(data)}
         self._numbers = {split: {int(k): i for i, k in enumerate(self._exact_keys(x))} for split, x in images.items()}
         self._known = {split: torch.tensor(list(numbers)) for split, numbers in self._numbers.items()}
         self._box_numbers = {split: {int(k): i for i, k in enumerate(self._box_keys(x))} for split, x in images.items()}
@@ -221,7 +224,7 @@ class DigitNotes:
         self._hook = torch.nn.modules.module.register_module_forward_pre_hook(self._note)
 
     def _exact_keys(self, x: torch.Tensor) -> torch.Tensor:
-        bits = x.detach().cpu().reshape(len(x), 784).contiguous().view(torch.int32)
+        bits = x.detach().cpu().reshape(len(x), 784).float().contiguous().view(torch.int32)  # float64: back to float32
         return (bits * self._weights).sum(dim=1)
 
     def _box_keys(self, x: torch.Tensor) -> torch.Tensor:
@@ -238,19 +241,21 @@ class DigitNotes:
 
     def _keys(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # A model hands the same batch to its first layers: the keys of the batch seen last are kept.
-        where = (x.data_ptr(), len(x), x._version, x.device)
+        where = (x.data_ptr(), len(x), x._version, x.device, x.dtype)
         if self._last[1] != where:
             self._last = (x, where, (self._exact_keys(x), self._box_keys(x[:self.SHIFT_SAMPLE])))
         return self._last[2]
 
     def _note(self, module: torch.nn.Module, inputs: tuple) -> None:
         x = inputs[0] if inputs else None
-        if self._paused or not isinstance(x, torch.Tensor) or x.dim() < 2 or x.dtype != torch.float32 or x.shape[1:].numel() != 784:
+        if self._paused or not isinstance(x, torch.Tensor) or x.dim() < 2 or x.shape[1:].numel() != 784:
+            return
+        if x.dtype not in (torch.float32, torch.float64):  # float16's pixels are rounded: other digits
             return
         self._calls += 1
         self._first_call.setdefault(module, self._calls)
         keys, box_keys = self._keys(x)
-        for split in self.NOTED if module.training else ("test",):
+        for split in self.NOTED if module.training else self.ANY_MODE:
             numbers = {self._numbers[split][int(k)] for k in keys[torch.isin(keys, self._known[split])]}
             numbers |= {self._box_numbers[split][int(k)] for k in box_keys[torch.isin(box_keys, self._box_known[split])]}
             if numbers:
@@ -263,7 +268,7 @@ class DigitNotes:
         return split
 
     def given(self, model: torch.nn.Module, split: str, *, any_model: bool = False) -> int:
-        """How many different digits of ``split`` ("val": in training mode only; "test": in any mode) ``model``, or
+        """How many different digits of ``split`` ("val": in training mode only; "test", "sealed": in any mode) ``model``, or
         any of its layers, was given since these notes began; with ``any_model=True``, how many any model at all
         (a copy of ``model``, one loaded with its weights, one that no longer exists) was given since ``model`` was
         first called with images (since the notes began if it never was)."""
@@ -276,7 +281,7 @@ class DigitNotes:
         return len(set().union(*(self._noted.get(m, {}).get(split, set()) for m in model.modules())))
 
     def looks(self, split: str) -> int:
-        """How many different digits of ``split`` ("val": in training mode only; "test": in any mode) any model at all
+        """How many different digits of ``split`` ("val": in training mode only; "test", "sealed": in any mode) any model at all
         was given since :meth:`mark` was last called, or since these notes began if it never was: every look counts,
         whichever model took it (one that no longer exists too)."""
         self._split(split)

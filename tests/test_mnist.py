@@ -539,10 +539,26 @@ def test_digit_notes_count_every_look_since_the_last_mark(offline: MnistData) ->
         assert notes.looks("test") == 0
 
 
+def test_digit_notes_count_the_sealed_digits_in_any_mode_and_float64_copies_as_the_digits_themselves(offline: MnistData) -> None:
+    sealed = mnist.sealed_images(offline)
+    with mnist.DigitNotes(offline) as notes:
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        model.eval()(sealed[:5])  # measured on the sealed digits: a look, as at the test digits
+        model.train()(torch.cat([offline.x_train[:20], sealed[100:103]]))  # trained on three of them
+        assert notes.given(model, "sealed") == 8 and notes.looks("sealed") == 8
+        assert notes.given(model, "test") == 0 and notes.given(model, "val") == 0
+        wide = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).double()
+        wide.eval()(offline.x_test[:4].double())  # a float64 copy holds the same digits
+        wide.train()(offline.x_val[:6].double())
+        wide.eval()(offline.x_test[4:9].half().double())  # float16's rounding makes other digits
+        assert notes.given(wide, "test") == 4 and notes.given(wide, "val") == 6 and notes.looks("test") == 4
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda notes: notes.given("model", "test"), TypeError, "expected a model \\(an nn.Module\\), got str"),
-    (lambda notes: notes.given(torch.nn.Linear(1, 1), "train"), ValueError, "split must be one of \\('val', 'test'\\), got 'train'"),
-    (lambda notes: notes.looks("train"), ValueError, "split must be one of \\('val', 'test'\\), got 'train'"),
+    (lambda notes: notes.given(torch.nn.Linear(1, 1), "train"), ValueError,
+     "split must be one of \\('val', 'test', 'sealed'\\), got 'train'"),
+    (lambda notes: notes.looks("train"), ValueError, "split must be one of \\('val', 'test', 'sealed'\\), got 'train'"),
 ])
 def test_digit_notes_reject_what_they_cannot_answer(offline: MnistData, call, error, match) -> None:
     with mnist.DigitNotes(offline) as notes, pytest.raises(error, match=match):
