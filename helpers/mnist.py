@@ -240,7 +240,10 @@ class DigitNotes:
         return (moved.masked_fill_(~inside, 0.0).view(torch.int32) * self._weights).sum(dim=1)
 
     def _keys(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # A model hands the same batch to its first layers: the keys of the batch seen last are kept.
+        # A model hands the same batch to its first layers: the keys of the batch seen last are kept (an inference
+        # tensor, made under torch.inference_mode(), has no version counter to tell a change in place: keyed anew).
+        if x.is_inference():
+            return self._exact_keys(x), self._box_keys(x[:self.SHIFT_SAMPLE])
         where = (x.data_ptr(), len(x), x._version, x.device, x.dtype)
         if self._last[1] != where:
             self._last = (x, where, (self._exact_keys(x), self._box_keys(x[:self.SHIFT_SAMPLE])))

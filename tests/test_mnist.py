@@ -554,6 +554,20 @@ def test_digit_notes_count_the_sealed_digits_in_any_mode_and_float64_copies_as_t
         assert notes.given(wide, "test") == 4 and notes.given(wide, "val") == 6 and notes.looks("test") == 4
 
 
+def test_digit_notes_note_batches_made_under_inference_mode(offline: MnistData) -> None:
+    with mnist.DigitNotes(offline) as notes:
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)).eval()
+        with torch.inference_mode():  # the loader's batches are inference tensors here, without a version counter
+            for x, _ in offline.loader("test", batch_size=4):
+                model(x)
+                break
+            batch = offline.x_test[4:8] + 0  # an inference tensor, then changed in place: keyed anew
+            model(batch)
+            batch.copy_(offline.x_test[8:12])
+            model(batch)
+        assert notes.given(model, "test") == 12
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda notes: notes.given("model", "test"), TypeError, "expected a model \\(an nn.Module\\), got str"),
     (lambda notes: notes.given(torch.nn.Linear(1, 1), "train"), ValueError,
