@@ -48,8 +48,12 @@ c.ExecutePreprocessor.kernel_name = "python3"
 # `nbgrader zip_collect <lesson>` (or `python -m grading collect <lesson> ...`, which checks that something was
 # collected) finds each student from the file's name. Canvas names files
 # `<lastnamefirstname>_[LATE_]<user id>_<submission id>_<file>`: the user id is the student id (two students may have
-# the same name, never the same id; Canvas's gradebook export lists the ids in its ID column). Moodle puts each
-# student's files in a folder `<Full Name>_<participant id>_assignsubmission_file_/`: the participant id is.
+# the same name, never the same id; Canvas's gradebook export lists the ids in its ID column). Moodle names each
+# student's files after `<Full Name>_<participant id>_assignsubmission_file` (mod/assign's downloader): a folder of that
+# name in Moodle 4.1 and later, the same name with `_` after it in Moodle 3.1 to 4.0, and, with "Download submissions
+# in folders" off, no folder but `<Full Name>_<participant id>_assignsubmission_file_<file>`: the participant id is the
+# student id. Moodle gives every assignment new participant ids: RosterCollectorPlugin files a participant id that
+# `python -m grading roster` recorded as an alias (roster_aliases.csv) under the roster's id.
 # The group `late` holds Canvas's late mark (nbgrader ignores it; `python -m grading collect` lists those students).
 c.ZipCollectApp.downloaded_directory = os.path.join(".grading", "downloaded")
 c.FileNameCollectorPlugin.named_regexp = r"""(?x)
@@ -59,10 +63,16 @@ c.FileNameCollectorPlugin.named_regexp = r"""(?x)
     (?: [^\\/]*_(?=\d+_assignsubmission_)      # Moodle: <Full Name>_, then the participant id
       | (?i:late_)?[^\\/_]+_(?i:late_)? )       # Canvas: <lastnamefirstname>_, late_ before or after it
     (?P<student_id>\d+)                       # Canvas's user id, Moodle's participant id
-    (?: _assignsubmission_[a-z]+_[\\/]         # Moodle: _assignsubmission_file_/<file>
+    (?: _assignsubmission_[a-z]+_?[\\/]        # Moodle's folder: _assignsubmission_file/ (4.1 and later) or _file_/,
+        (?:[^\\/]+[\\/])*                      # then the student's own folders, if any
+      | _assignsubmission_[a-z]+_             # Moodle without folders: _assignsubmission_file_<file>
       | _\d+_ )                               # Canvas: _<submission id>_<file>
     (?P<file_id>[^\\/]+)$
 """
+from grading.collect import RosterCollectorPlugin  # noqa: E402
+
+c.ZipCollectApp.collector_plugin = RosterCollectorPlugin
+c.RosterCollectorPlugin.grading_folder = GRADING
 
 # Autograding executes every submission with the course's hardened Execute step: each kernel runs in a
 # bubblewrap sandbox that hides this folder (solutions, gradebook, other students) and the network; test

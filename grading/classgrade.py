@@ -32,7 +32,7 @@ from .summary import write_summary_plot
 __all__ = [
     "PROBLEMS", "UNSANDBOXED", "ClassSetup", "Recorded", "StudentReport", "adopt_renamed", "check_files", "gradable",
     "grade_class", "keep_finished_manual_grades", "main", "manual_answers", "near_name", "prepare", "problems_in_graded",
-    "recorded", "summary_table", "write_reports",
+    "recorded", "student_names", "summary_table", "write_reports",
 ]
 
 #: Markers that the hardened Execute step writes into graded notebooks, and what they mean.
@@ -62,6 +62,7 @@ class StudentReport:
     kept: bool = False  # graded by an earlier run with the same files; not graded again
     by_hand: list[str] = field(default_factory=list)  # answers waiting to be graded by hand (their cells' grade ids)
     lost: list[str] = field(default_factory=list)  # test cells that lost points: "test_x (0 of 2)"
+    name: str = ""  # first and last name, as the gradebook has them (from the roster)
 
     @property
     def status(self) -> str:
@@ -456,13 +457,32 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
     return folder
 
 
+def student_names(db_url: str) -> dict[str, str]:
+    """``{student id: "First Last"}`` for the gradebook's students with a name ({} when it cannot be read)."""
+    from nbgrader.api import Gradebook
+
+    try:
+        with Gradebook(db_url) as gb:
+            names = {s.id: " ".join(filter(None, ((s.first_name or "").strip(), (s.last_name or "").strip())))
+                     for s in gb.students}
+    except Exception:  # the table is still worth printing without the names
+        return {}
+    return {student: name for student, name in names.items() if name}
+
+
 def summary_table(reports: list[StudentReport]) -> str:
-    rows = [f"{'student':24} {'status':11} {'score':>12}  problems"]
+    """The class command's table: a row per student (id, name when the gradebook has one, status, score, problems)."""
+    longest = max((len(r.name) for r in reports), default=0)
+    width = min(max(longest, len("name")), 28) if longest else 0
+
+    def named(text: str) -> str:  # the name column, when some student has a name
+        return f" {(text if len(text) <= width else text[:width - 1] + '…'):{width}}" if width else ""
+    rows = [f"{'student':24}{named('name')} {'status':11} {'score':>12}  problems"]
     for r in reports:
         score = "-" if r.score is None else f"{r.score:g}/{r.max_score:g}"
         problems = "; ".join(r.files + r.problems)
         shown = problems if len(problems) <= 160 else problems[:159].rstrip() + "…"
-        rows.append(f"{r.student:24} {r.status:11} {score:>12}  {shown}")
+        rows.append(f"{r.student:24}{named(r.name)} {r.status:11} {score:>12}  {shown}")
     return "\n".join(rows)
 
 
@@ -491,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, FileNotFoundError) as error:  # the sandbox required and missing, or no such lesson or folder
         print(f"python -m grading: {error}", file=sys.stderr)
         return 1
+    from nbgrader.coursedir import CourseDirectory
+
+    names = student_names(CourseDirectory(config=load_config(args.course)[1]).db_url)
+    for r in reports:
+        r.name = names.get(r.student, "")
     print(summary_table(reports))
     from .similarity import class_report  # similar answers: similarity.html and .csv beside the reports
 

@@ -7,6 +7,11 @@ last one), which reads each student's id from the file's name (``FileNameCollect
 ``nbgrader_config.py``) and copies the notebooks to ``.grading/submitted/<student>/<lesson>/``. nbgrader says
 nothing when no name matches; this command exits with 1 and names the folder, the names it found and the
 names it expects, when no notebook was collected.
+
+Moodle gives a student a new participant id in every assignment: nbgrader's collector is `RosterCollectorPlugin`,
+which files a Moodle participant id recorded as an alias (``python -m grading roster`` with the lesson's grading
+worksheet, see grading/lms.py) under the student's roster id, and collects nothing for a participant id the roster
+does not know (the command names them and exits with 1).
 """
 
 from __future__ import annotations
@@ -21,16 +26,59 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbgrader.plugins import FileNameCollectorPlugin
+from traitlets import Unicode
+
 from . import run_nbgrader
 from .course import load_config
+from .lms import ROSTER_FIRST, LmsError, Roster, read_roster
 
-__all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "collect", "main"]
+__all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "MOODLE_MARK", "RosterCollectorPlugin", "collect", "main"]
 
 #: The names the course's configuration collects, for messages (``{notebook}``: the lesson's notebook).
 EXPECTED_NAMES = (
     "Canvas: <lastnamefirstname>_<user id>_<submission id>_{notebook} (LATE_ before the user id for a late one)",
-    "Moodle: <Full Name>_<participant id>_assignsubmission_file_/{notebook}",
+    "Moodle 4.1 and later: <Full Name>_<participant id>_assignsubmission_file/{notebook}",
+    "Moodle 3.1 to 4.0: <Full Name>_<participant id>_assignsubmission_file_/{notebook}",
+    "Moodle, Download submissions in folders off: <Full Name>_<participant id>_assignsubmission_file_{notebook}",
 )
+#: What a Moodle download's names hold after the participant id (the submission plugin's name follows).
+MOODLE_MARK = re.compile(r"_\d+_assignsubmission_[a-z]+")
+
+
+def _moodle(path: str) -> bool:
+    """Whether ``path`` is named as Moodle names a download's files."""
+    return bool(MOODLE_MARK.search(path))
+
+
+class RosterCollectorPlugin(FileNameCollectorPlugin):
+    """nbgrader's collector by file name (``FileNameCollectorPlugin.named_regexp``), with Moodle's participant ids
+    translated through the course's roster: an id recorded as an alias is collected under the roster id, and a Moodle
+    file whose participant id the roster (when there is one) does not know is skipped, for ``collect`` to name."""
+
+    grading_folder = Unicode("", help="the course's .grading folder, which holds roster.csv and roster_aliases.csv").tag(
+        config=True)
+    _roster: Roster | None = None
+
+    def collect(self, submitted_file: str) -> dict | None:
+        """The file's ``student_id`` (the roster's id) and ``file_id``; None to skip it."""
+        info = super().collect(submitted_file)
+        if not info or not self.grading_folder:
+            return info
+        if self._roster is None:
+            try:
+                self._roster = read_roster(folder=Path(self.grading_folder))
+            except LmsError as error:  # collect names it: nothing is translated
+                self.log.warning("%s", error)
+                self._roster = Roster()
+        roster = self._roster
+        student = roster.resolve(info["student_id"])
+        if student is None and roster.exists and _moodle(submitted_file):
+            self.log.warning("Skipped %s: participant id %s is in neither the roster nor its aliases", submitted_file,
+                             info["student_id"])
+            return None
+        info["student_id"] = student or info["student_id"]
+        return info
 
 
 class CollectError(RuntimeError):
@@ -47,6 +95,8 @@ class Collected:
     not_notebooks: list[str] = field(default_factory=list)  # other files (Moodle's online text, say): not collected
     renamed: dict[str, list[str]] = field(default_factory=dict)  # students' notebooks under another name than the lesson's
     late: set[str] = field(default_factory=set)  # students whose file the LMS named late (Canvas's LATE_)
+    roster_ids: dict[str, str] = field(default_factory=dict)  # {roster id: the download's Moodle participant id}
+    unknown: dict[str, list[str]] = field(default_factory=dict)  # {Moodle participant id: [files]}: not in the roster
     unreadable: dict[str, list[str]] = field(default_factory=dict)  # {student: [why]}: collected, but no notebook to grade
 
     @property
@@ -104,6 +154,10 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
 
     # the same match nbgrader made, on the same (absolute) paths, to say what was collected and what was not
     regexp = config.FileNameCollectorPlugin.get("named_regexp", "")
+    try:
+        roster = read_roster(course)
+    except LmsError as error:
+        raise CollectError(str(error)) from None
     collected = Collected(archive)
     found = sorted(p for p in extracted.rglob("*") if p.is_file()) if extracted.is_dir() else []
     for path in found:
@@ -115,6 +169,12 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
             collected.unmatched.append(str(path.relative_to(extracted)))
             continue
         student, name = match.group("student_id"), Path(match.group("file_id")).name
+        if (found := roster.resolve(student)) is None and roster.exists and _moodle(str(path)):
+            collected.unknown.setdefault(student, []).append(str(path.relative_to(extracted)))
+            continue
+        if found and found != student:
+            collected.roster_ids[found] = student
+        student = found or student
         collected.students.setdefault(student, []).append(name)
         if match.groupdict().get("late"):  # the configuration's group for Canvas's late mark
             collected.late.add(student)
@@ -127,12 +187,23 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
         cannot = [p for p in check_files(folder, lesson, names) if p.startswith(("corrupt ", "empty ", "unreadable "))]
         if cannot:
             collected.unreadable[student] = cannot
+    if not collected.notebooks and collected.unknown:
+        raise CollectError(f"collected 0 notebooks for {lesson} from {archive}: {unknown_ids(collected)}")
     if not collected.notebooks:
         files = collected.unmatched + collected.not_notebooks
         seen = ", ".join(files[:5]) + (" ..." if len(files) > 5 else "") or "no files"
         raise CollectError(f"collected 0 notebooks for {lesson} from {archive} (found: {seen}).\n"
                            f"Expected the names an LMS gives its downloads:\n{names}")
     return collected
+
+
+def unknown_ids(collected: Collected) -> str:
+    """What to do about the Moodle participant ids of ``collected`` that the roster does not know."""
+    ids = sorted(collected.unknown, key=int)
+    return (f"{len(ids)} Moodle participant id(s) in neither the roster nor its aliases, not collected "
+            f"({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}): Moodle gives every assignment new participant ids. "
+            f"Hint: {ROSTER_FIRST}, then python -m grading collect {collected.archive.parent.name} (it collects again "
+            "what the archive folder holds)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"collected {collected.notebooks} notebook(s) of {len(collected.students)} student(s) into the submitted folder")
     for student, names in sorted(collected.students.items()):
-        notes = ["late, as the LMS marked it"] * (student in collected.late)
+        notes = [f"Moodle's participant id {collected.roster_ids[student]}"] if student in collected.roster_ids else []
+        notes += ["late, as the LMS marked it"] * (student in collected.late)
         notes += ["not the lesson's notebook name: see the class command's report"] * (student in collected.renamed)
         notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
         print(f"  {student}: {', '.join(names)}" + "".join(f"  ({note})" for note in notes))
@@ -165,4 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if collected.not_notebooks:
         print(f"not collected ({len(collected.not_notebooks)}, not a notebook; read them in the LMS or in "
               f"{collected.archive.parent / 'extracted'}): {', '.join(collected.not_notebooks)}")
+    if collected.unknown:
+        print(f"python -m grading collect: {unknown_ids(collected)}", file=sys.stderr)
+        return 1
     return 0

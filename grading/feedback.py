@@ -294,6 +294,21 @@ def _manual_state(resources, grade_ids: list[str]) -> dict[str, str]:
     return states
 
 
+def _student_name(resources) -> str:
+    """The student's first and last name as the gradebook has them (from the roster); "" when it has none."""
+    info = resources.get("nbgrader", {}) if resources else {}
+    if not (info.get("db_url") and info.get("student")):
+        return ""
+    from nbgrader.api import Gradebook
+
+    try:
+        with Gradebook(info["db_url"]) as gradebook:
+            student = gradebook.find_student(info["student"])
+            return " ".join(filter(None, ((student.first_name or "").strip(), (student.last_name or "").strip())))
+    except Exception:  # no such student, or no gradebook: the page is still worth making without the name
+        return ""
+
+
 class FeedbackSummary(NbGraderPreprocessor):
     """Collect the page's summary into ``resources["feedback"]`` and what each graded cell shows into its
     metadata (``course_feedback``). Runs after ``GetGrades`` (scores, comments) and :class:`HideHiddenTests`."""
@@ -364,6 +379,7 @@ class FeedbackSummary(NbGraderPreprocessor):
         late = float(grades.get("late_penalty") or 0)
         waiting = sum(float(row["points"]) for row in written if row["state"] == "ungraded")
         resources["feedback"] = {
+            "student_name": _student_name(resources),  # beside the id, which a Moodle student never sees
             "waiting_points": _number(waiting) if waiting else "",  # written answers' points not graded yet
             "exercises": exercises, "written": written, "other_comments": others,
             "score": _number(grades.get("score")), "max_score": _number(grades.get("max_score")),

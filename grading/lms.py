@@ -24,12 +24,21 @@ worksheet, the participant id with ``Full name`` and ``Email address``. Rows tha
 Possible") and Canvas's test student ("Student, Test") are left out. Run again after students join, it keeps the
 roster's rows as they are (edits by hand included) and adds the new students; ``--force`` writes it afresh.
 
+Moodle's participant id is the assignment's (``assign_user_mapping``): every lesson gives each student a new one. Run
+``roster`` with each lesson's worksheet: a student already in the roster is recognised by e-mail, and the lesson's
+participant id is recorded as an alias of the roster id in ``.grading/roster_aliases.csv`` (``alias,id,worksheet``)
+instead of a new row. ``lms-grades`` and ``lms-feedback`` (and ``collect``) translate participant ids through the
+aliases; the files they write keep the worksheet's ids, which Moodle reads. A participant id in neither the roster
+nor its aliases is left blank (left out) and named, and the command exits with 1.
+
 ``lms-feedback`` writes ``.grading/lms/<lesson>-feedback.zip`` for Moodle's *Upload multiple feedback files in a zip*:
-each student's page in a folder named as Moodle's own download names it, ``<Full name>_<participant id>_assignfeedback_file``
-(Moodle reads the participant id, the second part between underscores, so an underscore in a name becomes a space).
+each student's page in a folder named as Moodle 4.1 and later name it, ``<Full name>_<participant id>_assignfeedback_file``
+(Moodle reads the participant id, the second part between underscores, so an underscore in a name becomes a space);
+``--moodle-before-4.1`` adds the ``_`` after it that the importer of Moodle 3.1 to 4.0 needs (4.1 and later read both).
 A page that shows an earlier grading than the gradebook's (made before a grading, automatic or by hand, and kept by
-``generate_feedback`` without ``--force``) is left out and named, as is a student with no page. Canvas takes no
-feedback files in bulk: a page is attached to a comment in SpeedGrader.
+``generate_feedback`` without ``--force``) is left out and named, as is a student with no page; the zip is written with
+the others, and the command exits with 1, saying how many of the graded students' pages are missing and why. Canvas
+takes no feedback files in bulk: a page is attached to a comment in SpeedGrader.
 """
 
 from __future__ import annotations
@@ -45,8 +54,8 @@ from pathlib import Path
 
 from .course import course_folders, load_config
 
-__all__ = ["LmsFeedback", "LmsGrades", "LmsError", "feedback_main", "feedback_zip", "fill", "lms_feedback", "lms_grades",
-           "main", "roster", "roster_main", "roster_rows"]
+__all__ = ["ALIAS_COLUMNS", "LmsFeedback", "LmsGrades", "LmsError", "Roster", "feedback_main", "feedback_zip", "fill",
+           "lms_feedback", "lms_grades", "main", "read_roster", "roster", "roster_main", "roster_rows"]
 
 #: Canvas's columns that say who a row is; the rest are assignments and totals, left out of the file to import.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Section")
@@ -56,11 +65,82 @@ MOODLE_ID = re.compile(r"Participant\s+(\d+)$")
 SHOWN = re.compile(r'<meta\s(?=[^>]*\bname="course-grading")[^>]*\bcontent="score=([0-9.eE+-]+) waiting=([^"]*)"')
 #: Canvas's own test student (*Student View*), in every gradebook export: not one of the class.
 CANVAS_TEST_STUDENT = "Student, Test"
+NOT_GRADED = "not graded by the course"
 ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
+#: ``.grading/roster_aliases.csv``, beside the roster: a Moodle participant id (``alias``, one assignment's) and the roster
+#: id of the same student (``id``), recognised by e-mail in the grading worksheet named (``worksheet``).
+ALIAS_COLUMNS = ("alias", "id", "worksheet")
+ALIASES_NAME = "roster_aliases.csv"
+#: What to do when a Moodle participant id is in neither the roster nor its aliases.
+ROSTER_FIRST = "run `python -m grading roster WORKSHEET.csv` with this lesson's grading worksheet first"
+#: Where Moodle shows the e-mail in the grading worksheet (its identity fields).
+MOODLE_IDENTITY = ("in Moodle, add Email address to the identity fields (Site administration → Users → Permissions → "
+                   "User policies → Show user identity), then download the grading worksheet again")
 
 
 class LmsError(RuntimeError):
     """The export cannot be filled in; the message names the file, what it expected and what it found."""
+
+
+@dataclass
+class Roster:
+    """The course's roster (``.grading/roster.csv``) and its aliases (``roster_aliases.csv`` beside it).
+
+    Moodle gives a student a new participant id in every assignment; the roster keeps the first one seen, and each later
+    one is an alias of it. Canvas's ids are the students' own, and have no aliases.
+    """
+
+    names: dict[str, str] = field(default_factory=dict)  # {roster id: "First Last"}
+    aliases: dict[str, str] = field(default_factory=dict)  # {participant id: roster id}
+    exists: bool = False  # a roster.csv was found
+
+    def resolve(self, student: str) -> str | None:
+        """The roster id of ``student`` (a roster id, or a participant id recorded as an alias); None when unknown."""
+        if student in self.names:
+            return student
+        return self.aliases.get(student)
+
+    def name(self, student: str) -> str:
+        """``student``'s name in the roster ("" when the roster does not name them)."""
+        return self.names.get(self.resolve(student) or student, "")
+
+
+def _roster_files(course: Path | None) -> tuple[Path, Path]:
+    roster_csv = course_folders(course).submitted.parent / "roster.csv"
+    return roster_csv, roster_csv.with_name(ALIASES_NAME)
+
+
+def _read_rows(path: Path, columns: tuple[str, ...], fix: str) -> list[dict[str, str]]:
+    """The rows of the course's own CSV file ``path`` (``[]`` when missing); LmsError when its columns are not ``columns``."""
+    if not path.is_file():
+        return []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            reader = csv.DictReader(file)
+            rows = list(reader)
+            if tuple(reader.fieldnames or ()) != columns:
+                raise ValueError(f"columns {', '.join(reader.fieldnames or ()) or 'none'}")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise LmsError(f"{path}: expected the columns {','.join(columns)}, found {error}; kept as it is. Hint: {fix}") from None
+    return rows
+
+
+def read_roster(course: Path | None = None, folder: Path | None = None) -> Roster:
+    """The roster of the course in ``course`` (default: the current folder) with its aliases; empty when there is none.
+
+    ``folder`` names the folder that holds ``roster.csv`` (the course's ``.grading/``) instead of the course.
+
+    Raises
+    ------
+    LmsError
+        If ``roster.csv`` or ``roster_aliases.csv`` does not have its columns.
+    """
+    roster_csv, aliases_csv = _roster_files(course) if folder is None else (folder / "roster.csv", folder / ALIASES_NAME)
+    rows = _read_rows(roster_csv, ROSTER_COLUMNS, "fix it by hand, or replace it with python -m grading roster --force")
+    aliases = _read_rows(aliases_csv, ALIAS_COLUMNS, "fix it by hand, or delete it and run python -m grading roster "
+                                                     "with each lesson's grading worksheet again")
+    return Roster({row["id"]: " ".join(filter(None, (row["first_name"].strip(), row["last_name"].strip()))) for row in rows},
+                  {row["alias"].strip(): row["id"].strip() for row in aliases}, roster_csv.is_file())
 
 
 @dataclass
@@ -69,10 +149,12 @@ class LmsGrades:
 
     written: Path
     column: str
-    filled: dict[str, float] = field(default_factory=dict)
+    filled: dict[str, float] = field(default_factory=dict)  # {student id, as the export names them: grade}
     blank: dict[str, str] = field(default_factory=dict)  # {student id: why}
     not_in_export: list[str] = field(default_factory=list)  # graded by the course, absent from the LMS's file
     scaled: tuple[float, float] | None = None  # (the lesson's points, the LMS's maximum) when they differ
+    roster_ids: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: roster id} where they differ
+    unknown: list[str] = field(default_factory=list)  # Moodle participant ids in neither the roster nor its aliases
 
 
 @dataclass
@@ -82,6 +164,13 @@ class LmsFeedback:
     written: Path
     packed: list[str] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)  # {student id: why}
+    roster_ids: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: roster id} where they differ
+    unknown: list[str] = field(default_factory=list)  # Moodle participant ids in neither the roster nor its aliases
+
+    @property
+    def missing(self) -> dict[str, str]:
+        """The students the course graded (or cannot tell) whose page is not in the zip: ``{student id: why}``."""
+        return {student: why for student, why in self.left_out.items() if why != NOT_GRADED}
 
 
 def _number(text: str | None) -> float | None:
@@ -119,11 +208,24 @@ def _read(export: Path) -> tuple[list[str], list[dict[str, str]]]:
     return list(reader.fieldnames), list(reader)
 
 
+def _moodle_student(participant: str, roster: Roster | None) -> tuple[str | None, str]:
+    """``(roster id, why not)`` of a Moodle participant id: its roster id (itself, or what its alias names) and "", or
+    None and why when a roster exists and knows neither (no roster: the participant id itself)."""
+    if roster is None or not roster.exists:
+        return participant, ""
+    found = roster.resolve(participant)
+    if found is None:
+        return None, f"participant id {participant} is in neither the roster nor its aliases: {ROSTER_FIRST}"
+    return found, ""
+
+
 def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], out: Path,
-         column: str | None = None, points: float | None = None) -> LmsGrades:
+         column: str | None = None, points: float | None = None, roster: Roster | None = None) -> LmsGrades:
     """Write ``out``: the rows of the LMS's ``export`` with ``lesson``'s grades filled in (see the module's help).
 
     ``points`` is what the lesson is worth; when the export gives the column another maximum, grades are scaled to it.
+    ``roster`` (see `read_roster`) translates a Moodle worksheet's participant ids into the roster's ids, the ids of
+    ``grades``; the rows written keep the worksheet's own ids. A participant id it does not know is left blank.
 
     Raises
     ------
@@ -132,6 +234,7 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
         cannot be told (none or several match: ``column`` names it).
     """
     names, rows = _read(export)
+    roster_of: dict[str, tuple[str | None, str]] | None = None  # Moodle: {participant id: (roster id, why unknown)}
     if "ID" in names and "Student" in names:  # Canvas
         if column is None:
             matching = [n for n in names if n not in CANVAS_IDENTITY and lesson.lower() in n.lower()]
@@ -147,6 +250,7 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
     elif "Identifier" in names and "Grade" in names:  # Moodle
         column, keep = column or "Grade", names
         student_of = {id(row): m.group(1) if (m := MOODLE_ID.match(row["Identifier"].strip())) else "" for row in rows}
+        roster_of = {student: _moodle_student(student, roster) for student in student_of.values() if student}
         maximum = next((n for n in names if n.strip().lower() == "maximum grade"), None)
         maxima = [_number(row.get(maximum)) for row in rows if student_of[id(row)]] if maximum and column == "Grade" else []
     else:
@@ -155,6 +259,10 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
     if column not in names:
         raise LmsError(f"{export}: no column {column!r}; the columns are {', '.join(names)}")
     result = LmsGrades(out, column)
+    if roster_of is None:  # Canvas: the ids are the students' own
+        roster_of = {student: (student, "") for student in student_of.values() if student}
+    result.roster_ids = {student: found for student, (found, _) in roster_of.items() if found and found != student}
+    result.unknown = sorted((student for student, (found, _) in roster_of.items() if found is None), key=int)
     lms_maximum = maxima[0] if maxima and maxima[0] and all(m == maxima[0] for m in maxima) else None
     scale = 1.0
     if points and lms_maximum and abs(lms_maximum - points) > 1e-9:
@@ -163,15 +271,18 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
         student = student_of[id(row)]
         if not student:  # Canvas's "Points Possible" and posting rows, and its test student: kept as they are
             continue
-        score, waiting = grades.get(student, (None, []))
-        if score is None:
-            row[column], result.blank[student] = "", "not graded by the course"
+        graded_as, unknown = roster_of[student]
+        score, waiting = grades.get(graded_as, (None, [])) if graded_as else (None, [])
+        if unknown:
+            row[column], result.blank[student] = "", unknown
+        elif score is None:
+            row[column], result.blank[student] = "", NOT_GRADED
         elif waiting:
             row[column], result.blank[student] = "", f"written answers to grade by hand: {', '.join(waiting)}"
         else:
             result.filled[student] = round(score * scale, 2)
             row[column] = f"{result.filled[student]:g}"
-    result.not_in_export = sorted(set(grades) - set(student_of.values()))
+    result.not_in_export = sorted(set(grades) - {found for found, _ in roster_of.values()})
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=keep, extrasaction="ignore")
@@ -221,46 +332,101 @@ def roster_rows(export: Path) -> tuple[list[dict[str, str]], list[str]]:
     return students, left_out
 
 
+def _full_name(row: dict[str, str]) -> str:
+    return " ".join(filter(None, (row["first_name"], row["last_name"])))
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+
 def roster(export: Path, course: Path | None = None, force: bool = False) -> tuple[Path, list[dict[str, str]], list[str]]:
     """Write the course's ``.grading/roster.csv`` from the LMS's ``export``; see `roster_rows`.
 
     A roster already there keeps its rows as they are (they may hold names or e-mails added by hand) and gains the
-    export's students it does not have (listed in what is returned as ``joined: ...``); ``force`` replaces it.
+    export's students it does not have (listed in what is returned as ``joined: ...``); ``force`` replaces it (and drops
+    its aliases).
+
+    Moodle gives every assignment new participant ids: a later lesson's grading worksheet names the roster's students
+    under new ids. A student of the roster is recognised by e-mail (``Email address``), and the new participant id is
+    recorded as an alias of the roster id in ``roster_aliases.csv`` beside it (``recognised: ...``) instead of adding a
+    row; ``collect``, ``lms-grades`` and ``lms-feedback`` read those aliases (see `read_roster`). Canvas's ids are the
+    students' own: a Canvas export adds rows only.
+
+    Raises
+    ------
+    LmsError
+        If ``export`` is no LMS export (see `roster_rows`), the roster or its aliases do not have their columns, or a
+        Moodle worksheet names participants the roster does not know while neither it nor the roster has e-mails to
+        recognise them by (nothing is written then).
     """
-    students, left_out = roster_rows(Path(export))
-    out = course_folders(course).submitted.parent / "roster.csv"
+    export = Path(export)
+    students, left_out = roster_rows(export)
+    moodle = "Identifier" in _read(export)[0]
+    out, aliases_csv = _roster_files(course)
+    aliases: list[dict[str, str]] = []
     if out.is_file() and not force:
-        try:
-            with out.open(newline="", encoding="utf-8-sig") as file:
-                reader = csv.DictReader(file)
-                kept = list(reader)
-                if tuple(reader.fieldnames or ()) != ROSTER_COLUMNS:
-                    raise ValueError(f"columns {', '.join(reader.fieldnames or ()) or 'none'}")
-        except (ValueError, UnicodeDecodeError) as error:
-            raise LmsError(f"{out}: expected the columns {','.join(ROSTER_COLUMNS)}, found {error}; kept as it is. Hint: "
-                           "fix it by hand, or replace it with --force") from None
-        known = {row["id"] for row in kept}
+        kept = _read_rows(out, ROSTER_COLUMNS, "fix it by hand, or replace it with --force")
+        aliases = _read_rows(aliases_csv, ALIAS_COLUMNS, "fix it by hand, or delete it and run python -m grading roster "
+                                                         "with each lesson's grading worksheet again")
+        known = {row["id"] for row in kept} | {row["alias"] for row in aliases}
         joined = [row for row in students if row["id"] not in known]
-        left_out = left_out + [f"joined: {row['id']} ({' '.join(filter(None, (row['first_name'], row['last_name'])))})"
-                               for row in joined]
+        if moodle and joined and kept:
+            if not any(row["email"] for row in students):
+                raise LmsError(f"{export}: expected e-mail addresses (column Email address) to recognise the students "
+                               f"already in {out}, found none: Moodle gives every assignment new participant ids, so "
+                               f"students cannot be recognised across lessons without them; the roster is kept as it is. "
+                               f"Hint: {MOODLE_IDENTITY}, and run python -m grading roster with it")
+            by_email = {row["email"].strip().lower(): row["id"] for row in kept if row["email"].strip()}
+            if not by_email:
+                raise LmsError(f"{out}: expected e-mail addresses (column email) to recognise its students in {export}, "
+                               "found none: Moodle gives every assignment new participant ids, so students cannot be "
+                               "recognised across lessons without them; the roster is kept as it is. Hint: add each "
+                               "student's e-mail to roster.csv by hand, or make it again with --force from the first "
+                               f"lesson's worksheet downloaded with e-mails ({MOODLE_IDENTITY})")
+            new = []
+            for row in joined:
+                same = by_email.get(row["email"].lower()) if row["email"] else None
+                if same is None:
+                    new.append(row)
+                    continue
+                aliases.append({"alias": row["id"], "id": same, "worksheet": export.name})
+                left_out.append(f"recognised: {row['id']} ({_full_name(row)}) as {same}, by e-mail: an alias, no new row")
+            joined = new
+        left_out += [f"joined: {row['id']} ({_full_name(row)})" for row in joined]
         students = kept + joined
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=ROSTER_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(students)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text.getvalue(), encoding="utf-8")
+    elif aliases_csv.is_file():
+        aliases_csv.unlink()
+        left_out.append(f"note: {aliases_csv.name} removed (the participant ids of other lessons): run python -m grading "
+                        "roster with each later lesson's grading worksheet again")
+    if moodle and not all(row["email"] for row in students):
+        missing = [row["id"] for row in students if not row["email"]]
+        left_out.append(f"note: no e-mail for {len(missing)} student(s) ({', '.join(missing[:5])}"
+                        f"{' ...' if len(missing) > 5 else ''}): Moodle gives every assignment new participant ids, and "
+                        f"a student without an e-mail cannot be recognised in a later lesson's worksheet. Hint: "
+                        f"{MOODLE_IDENTITY}")
+    _write_csv(out, ROSTER_COLUMNS, students)
+    if aliases:
+        _write_csv(aliases_csv, ALIAS_COLUMNS, aliases)
     return out, students, left_out
 
 
 def roster_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grading roster",
                                      description="Make .grading/roster.csv from the LMS's gradebook export (Canvas) "
-                                                 "or grading worksheet (Moodle).")
+                                                 "or grading worksheet (Moodle: run it with each lesson's worksheet; a "
+                                                 "student already in the roster is recognised by e-mail, and the lesson's "
+                                                 "participant id recorded as an alias in roster_aliases.csv).")
     parser.add_argument("export", type=Path, help="the LMS's gradebook export (Canvas) or grading worksheet (Moodle)")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
-    parser.add_argument("--force", action="store_true", help="replace roster.csv (by default its rows are kept as they "
-                        "are, edits by hand included, and the export's new students added)")
+    parser.add_argument("--force", action="store_true", help="replace roster.csv and drop its aliases (by default its "
+                        "rows are kept as they are, edits by hand included, and the export's new students added; a Moodle "
+                        "worksheet's participant ids of students already in it are recorded as aliases)")
     args = parser.parse_args(argv)
     try:
         out, students, left_out = roster(args.export, args.course, args.force)
@@ -270,7 +436,7 @@ def roster_main(argv: list[str] | None = None) -> int:
     shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
     print(f"wrote {out}: {len(students)} student(s); next: nbgrader db student import {shown}")
     for why in left_out:
-        print(f"  {why}" if why.startswith("joined: ") else f"  left out: {why}")
+        print(f"  {why}" if why.startswith(("joined: ", "recognised: ", "note: ")) else f"  left out: {why}")
     return 0
 
 
@@ -281,7 +447,12 @@ def lms_grades(lesson: str, export: Path, column: str | None = None, course: Pat
     coursedir = CourseDirectory(config=load_config(course)[1])
     out = course_folders(course).submitted.parent / "lms" / f"{lesson}-{Path(export).stem}.csv"
     grades, points = _grades(coursedir.db_url, lesson)
-    return fill(lesson, Path(export), grades, out, column, points)
+    return fill(lesson, Path(export), grades, out, column, points, read_roster(course))
+
+
+def _as(roster_ids: dict[str, str], student: str) -> str:
+    """``"roster id 1001: "`` when ``student`` (a Moodle participant id) is another id in the roster, else ""."""
+    return f"roster id {roster_ids[student]}: " if student in roster_ids else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,9 +476,16 @@ def main(argv: list[str] | None = None) -> int:
               f"each grade is points x {maximum / points:g} (to import points as they are, set the LMS's maximum to "
               f"{points:g})")
     for student, why in sorted(result.blank.items()):
-        print(f"  left blank: {student} ({why})")
+        print(f"  left blank: {student} ({_as(result.roster_ids, student)}{why})")
     if result.not_in_export:
         print(f"graded by the course but not in the export ({len(result.not_in_export)}): {', '.join(result.not_in_export)}")
+    if result.unknown:
+        print(f"python -m grading lms-grades: {len(result.unknown)} of {len(result.filled) + len(result.blank)} participant "
+              f"id(s) of {args.export} are in neither the roster nor its aliases ({', '.join(result.unknown[:5])}"
+              f"{' ...' if len(result.unknown) > 5 else ''}), left blank: Moodle gives every assignment new participant "
+              f"ids. Hint: {ROSTER_FIRST.replace('WORKSHEET.csv', str(args.export))}, then this command again",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -341,9 +519,15 @@ def _earlier(page: Path, graded: Path, now: tuple[float, list[str]] | None) -> s
 
 
 def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path, out: Path,
-                 grades: dict[str, tuple[float, list[str]]] | None = None) -> LmsFeedback:
+                 grades: dict[str, tuple[float, list[str]]] | None = None, roster: Roster | None = None,
+                 before_41: bool = False) -> LmsFeedback:
     """Write ``out``: the pages ``feedback/<id>/<lesson>/<lesson>.html`` of the students in Moodle's ``worksheet``, each
-    in the folder ``<Full name>_<id>_assignfeedback_file/`` (see the module's help).
+    in the folder ``<Full name>_<participant id>_assignfeedback_file/`` (see the module's help), or
+    ``..._assignfeedback_file_/`` with ``before_41`` (Moodle before 4.1 reads only that; 4.1 and later read both).
+
+    ``roster`` (see `read_roster`) translates the worksheet's participant ids into the roster's ids, which name the
+    pages' folders; the zip keeps the worksheet's participant ids, which Moodle reads. A participant id it does not know
+    is left out.
 
     A page that shows an earlier grading is left out: one older than ``autograded/<id>/<lesson>/<lesson>.ipynb``, and
     one whose score, or whose written answers waiting for a hand grade, differ from the gradebook's ``grades``
@@ -371,16 +555,23 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
         if not match:
             continue
         student = match.group(1)
-        page = feedback / student / lesson / f"{lesson}.html"
-        graded = autograded / student / lesson / f"{lesson}.ipynb"
+        graded_as, unknown = _moodle_student(student, roster)
+        if graded_as is None:
+            result.left_out[student] = unknown
+            result.unknown.append(student)
+            continue
+        if graded_as != student:
+            result.roster_ids[student] = graded_as
+        page = feedback / graded_as / lesson / f"{lesson}.html"
+        graded = autograded / graded_as / lesson / f"{lesson}.ipynb"
         if not page.is_file():
             result.left_out[student] = (f"no feedback page: run nbgrader generate_feedback {lesson} --force"
-                                        if graded.is_file() else "not graded by the course")
-        elif why := _earlier(page, graded, (grades or {}).get(student)):
+                                        if graded.is_file() else NOT_GRADED)
+        elif why := _earlier(page, graded, (grades or {}).get(graded_as)):
             result.left_out[student] = f"{why}: run nbgrader generate_feedback {lesson} --force"
         else:
             name = " ".join(re.sub(r"[_/\\]", " ", row["Full name"]).split()) or f"Participant {student}"
-            pages[f"{name}_{student}_assignfeedback_file/{lesson}.html"] = page
+            pages[f"{name}_{student}_assignfeedback_file{'_' * before_41}/{lesson}.html"] = page
     if not pages:
         why = "; ".join(f"{student}: {why}" for student, why in list(result.left_out.items())[:3]) or "no participant rows"
         raise LmsError(f"{worksheet}: none of its {len(result.left_out)} student(s) has a feedback page to pack ({why}); "
@@ -395,8 +586,8 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
     return result
 
 
-def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> LmsFeedback:
-    """Pack ``lesson``'s feedback pages for Moodle's ``worksheet``; see `feedback_zip`."""
+def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None, before_41: bool = False) -> LmsFeedback:
+    """Pack ``lesson``'s feedback pages for Moodle's ``worksheet``, with the course's roster; see `feedback_zip`."""
     from nbgrader.coursedir import CourseDirectory
 
     coursedir = CourseDirectory(config=load_config(course)[1])
@@ -406,7 +597,7 @@ def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> Lm
     unmade = db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).is_file()
     grades = {} if unmade else _grades(db, lesson)[0]  # no gradebook yet: nothing graded to compare pages with
     return feedback_zip(lesson, Path(worksheet), root / coursedir.feedback_directory,
-                        root / coursedir.autograded_directory, out, grades)
+                        root / coursedir.autograded_directory, out, grades, read_roster(course), before_41)
 
 
 def feedback_main(argv: list[str] | None = None) -> int:
@@ -416,14 +607,30 @@ def feedback_main(argv: list[str] | None = None) -> int:
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("worksheet", type=Path, help="the assignment's grading worksheet downloaded from Moodle")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
+    parser.add_argument("--moodle-before-4.1", dest="before_41", action="store_true", help="name the folders as Moodle "
+                        "before 4.1 does, <Full name>_<participant id>_assignfeedback_file_/ (Moodle 3.1 to 4.0 import "
+                        "only that; 4.1 and later import both)")
     args = parser.parse_args(argv)
     try:
-        result = lms_feedback(args.lesson, args.worksheet, args.course)
+        result = lms_feedback(args.lesson, args.worksheet, args.course, args.before_41)
     except (LmsError, FileNotFoundError) as error:
         print(f"python -m grading lms-feedback: {error}", file=sys.stderr)
         return 1
     print(f"wrote {result.written}: {len(result.packed)} page(s); upload it in Moodle (View all submissions → Grading "
           "action → Upload multiple feedback files in a zip; the assignment's Feedback files must be on)")
     for student, why in sorted(result.left_out.items()):
-        print(f"  left out: {student} ({why})")
+        print(f"  left out: {student} ({_as(result.roster_ids, student)}{why})")
+    missing = result.missing
+    if missing:
+        stale = sum(why.startswith("its page ") for why in missing.values())
+        unmade = sum(why.startswith("no feedback page") for why in missing.values())
+        reasons = [f"{stale} with a page that shows an earlier grading than the gradebook's"] * bool(stale)
+        reasons += [f"{unmade} with no page yet"] * bool(unmade)
+        reasons += [f"{len(result.unknown)} whose participant id is in neither the roster nor its aliases"] * bool(result.unknown)
+        fixes = [f"run nbgrader generate_feedback {args.lesson} --force"] * bool(stale or unmade)
+        fixes += [ROSTER_FIRST.replace("WORKSHEET.csv", str(args.worksheet))] * bool(result.unknown)
+        print(f"python -m grading lms-feedback: {len(missing)} of {len(missing) + len(result.packed)} graded students' "
+              f"pages left out of the zip ({'; '.join(reasons)}), which holds the other {len(result.packed)}. Hint: "
+              f"{', and '.join(fixes)}, then this command again, before uploading", file=sys.stderr)
+        return 1
     return 0

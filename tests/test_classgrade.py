@@ -246,6 +246,16 @@ def test_write_reports_replaces_earlier_reports(tmp_path):
     assert "old" not in (tmp_path / "alice.txt").read_text() and "old" not in (tmp_path / "summary.csv").read_text()
 
 
+def test_the_summary_table_names_each_student_beside_the_id_when_the_gradebook_has_names():
+    named = [StudentReport("1000001", graded=True, score=7.0, max_score=10.0, name="Ada Lovelace"),
+             StudentReport("1000002", name="Jean-Baptiste Alphonse Karr Dupont")]
+    lines = summary_table(named).splitlines()
+    assert lines[0].split() == ["student", "name", "status", "score", "problems"]
+    assert lines[1].split() == ["1000001", "Ada", "Lovelace", "ok", "7/10"]
+    assert lines[2].split()[:5] == ["1000002", "Jean-Baptiste", "Alphonse", "Karr…", "NOT"], "a long name is cut"
+    assert len({line.index("ok") if "ok" in line else line.index("NOT") for line in lines[1:]}) == 1, "columns align"
+
+
 def test_the_summary_table_has_a_row_per_student(tmp_path):
     lines = summary_table(REPORTS).splitlines()
     assert lines[0].split() == ["student", "status", "score", "problems"]

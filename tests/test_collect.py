@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from grading.collect import CollectError
 from grading.course import load_config
 
 NOTEBOOK = "01_gradient_descent.ipynb"
@@ -25,8 +27,13 @@ def named_regexp() -> str:
     (f"latecomerlee_1006_5006_{NOTEBOOK}", "1006", False),
     (f"Late Anne_77_assignsubmission_file_/{NOTEBOOK}", "77", False),
     (f"Carol Smith_42_assignsubmission_file_/{NOTEBOOK}", "42", False),
+    (f"Carol Smith_42_assignsubmission_file/{NOTEBOOK}", "42", False),
+    (f"Carol Smith_42_assignsubmission_file_{NOTEBOOK}", "42", False),
+    (f"Carol Smith_42_assignsubmission_file/week 1/{NOTEBOOK}", "42", False),
+    (f"Participant_1000007_assignsubmission_file/{NOTEBOOK}", "1000007", False),
 ], ids=["canvas", "late before the name", "LATE after the name (Canvas)", "late in lower case", "a name starting with late",
-        "moodle, a name starting with Late", "moodle"])
+        "moodle, a name starting with Late", "moodle 3.1 to 4.0", "moodle 4.1 and later", "moodle without folders",
+        "moodle, a folder of the student's own", "moodle, blind marking"])
 def test_a_download_name_gives_the_student_the_file_and_the_late_mark(named_regexp, name, student, late):
     match = re.match(named_regexp, f"/course/.grading/downloaded/01/extracted/{name}")
     assert match is not None
@@ -43,3 +50,95 @@ def test_two_canvas_students_with_the_same_name_are_two_students(named_regexp):
     ids = [re.match(named_regexp, f"/course/.grading/downloaded/01/extracted/smithjohn_{user}_{sub}_{NOTEBOOK}").group("student_id")
            for user, sub in (("2001", "7001"), ("2002", "7002"))]
     assert ids == ["2001", "2002"]
+
+
+# ---- collect on a course: Moodle's layouts, and participant ids through the roster's aliases ----------------------
+LESSON = NOTEBOOK.removesuffix(".ipynb")
+WORKSHEET_HEADER = "Identifier,Full name,Email address,Status,Grade,Maximum grade\n"
+
+
+@pytest.fixture
+def moodle_course(tmp_path) -> Path:
+    """A course whose lesson is released (an empty notebook), with no roster yet."""
+    import nbformat
+
+    course = tmp_path / "course"
+    (course / "notebooks" / LESSON).mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text((Path(__file__).parents[1] / "nbgrader_config.py").read_text())
+    nbformat.write(nbformat.v4.new_notebook(), course / "notebooks" / LESSON / NOTEBOOK)
+    return course
+
+
+def download(path: Path, names: list[str]) -> Path:
+    import nbformat
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name in names:
+            z.writestr(name, nbformat.writes(nbformat.v4.new_notebook()) if name.endswith(".ipynb") else "<p>text</p>")
+    return path
+
+
+def submitted(course: Path) -> list[str]:
+    folder = course / ".grading" / "submitted"
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.ipynb")) if folder.is_dir() else []
+
+
+def test_each_moodle_download_layout_is_collected_by_participant_id(moodle_course, tmp_path):
+    from grading.collect import collect
+
+    zipped = download(tmp_path / "moodle.zip", [
+        f"Ada Lovelace_1000001_assignsubmission_file/{NOTEBOOK}",    # Moodle 4.1 and later
+        f"Alan Turing_1000002_assignsubmission_file_/{NOTEBOOK}",    # Moodle 3.1 to 4.0
+        f"Grace Hopper_1000003_assignsubmission_file_{NOTEBOOK}",    # "Download submissions in folders" off
+        "Grace Hopper_1000003_assignsubmission_onlinetext_onlinetext.html",
+    ])
+    collected = collect(LESSON, [zipped], moodle_course)
+    assert sorted(collected.students) == ["1000001", "1000002", "1000003"]
+    assert submitted(moodle_course) == [f"{student}/{LESSON}/{NOTEBOOK}" for student in ("1000001", "1000002", "1000003")]
+    assert collected.not_notebooks == ["moodle/Grace Hopper_1000003_assignsubmission_onlinetext_onlinetext.html"]
+    assert collected.unmatched == [] and collected.renamed == {}
+
+
+def test_a_later_lessons_participant_ids_are_collected_under_the_roster_ids(moodle_course, tmp_path):
+    from grading.collect import collect
+    from grading.lms import roster
+
+    lesson1, lesson2 = tmp_path / "lesson1.csv", tmp_path / "lesson2.csv"
+    lesson1.write_text(WORKSHEET_HEADER + "Participant 1000001,Ada Lovelace,ada@example.org,Submitted,,100\n"
+                       "Participant 1000002,Alan Turing,alan@example.org,Submitted,,100\n")
+    lesson2.write_text(WORKSHEET_HEADER + "Participant 1000011,Ada Lovelace,ada@example.org,Submitted,,100\n"
+                       "Participant 1000012,Alan Turing,Alan@Example.org,Submitted,,100\n"
+                       "Participant 1000013,Blaise Pascal,blaise@example.org,Submitted,,100\n")
+    zipped = download(tmp_path / "lesson2.zip", [f"Ada Lovelace_1000011_assignsubmission_file/{NOTEBOOK}",
+                                                 f"Alan Turing_1000012_assignsubmission_file/{NOTEBOOK}",
+                                                 f"Blaise Pascal_1000013_assignsubmission_file/{NOTEBOOK}"])
+    roster(lesson1, moodle_course)
+    with pytest.raises(CollectError) as error:
+        collect(LESSON, [zipped], moodle_course)
+    assert str(error.value).endswith(
+        "3 Moodle participant id(s) in neither the roster nor its aliases, not collected (1000011, 1000012, 1000013): "
+        "Moodle gives every assignment new participant ids. Hint: run `python -m grading roster WORKSHEET.csv` with this "
+        f"lesson's grading worksheet first, then python -m grading collect {LESSON} (it collects again what the archive "
+        "folder holds)")
+    assert submitted(moodle_course) == [], "nothing is filed under a participant id the roster does not know"
+
+    roster(lesson2, moodle_course)
+    collected = collect(LESSON, None, moodle_course)
+    assert collected.roster_ids == {"1000001": "1000011", "1000002": "1000012"}
+    assert submitted(moodle_course) == [f"{student}/{LESSON}/{NOTEBOOK}" for student in ("1000001", "1000002", "1000013")]
+
+
+def test_collect_names_a_participant_id_the_roster_does_not_know_and_exits_1(moodle_course, tmp_path, capsys):
+    from grading.collect import main
+    from grading.lms import roster
+
+    lesson1 = tmp_path / "lesson1.csv"
+    lesson1.write_text(WORKSHEET_HEADER + "Participant 1000001,Ada Lovelace,ada@example.org,Submitted,,100\n")
+    roster(lesson1, moodle_course)
+    zipped = download(tmp_path / "mixed.zip", [f"Ada Lovelace_1000001_assignsubmission_file/{NOTEBOOK}",
+                                               f"Alan Turing_1000012_assignsubmission_file/{NOTEBOOK}"])
+    assert main([LESSON, str(zipped), "--course", str(moodle_course)]) == 1
+    said = capsys.readouterr()
+    assert said.out.startswith("collected 1 notebook(s) of 1 student(s)") and "  1000001: " in said.out
+    assert "1 Moodle participant id(s) in neither the roster nor its aliases, not collected (1000012)" in said.err
+    assert submitted(moodle_course) == [f"1000001/{LESSON}/{NOTEBOOK}"]

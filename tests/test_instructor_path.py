@@ -105,10 +105,11 @@ def trial(tmp_path_factory) -> dict:
         z.writestr(f"late_bakerbob_1002_5002_{NOTEBOOK}", notebooks[BOB])
         z.writestr(f"colecarol_1003_5003_{LESSON}-Copy1.ipynb", notebooks[CAROL])
         z.writestr(f"dunndave_LATE_1004_5004_{NOTEBOOK}", notebooks[DAVE])
-    with zipfile.ZipFile(base / "moodle.zip", "w") as z:
-        z.writestr(f"Alice Archer_20001_assignsubmission_file_/{NOTEBOOK}", notebooks[ALICE])
+    with zipfile.ZipFile(base / "moodle.zip", "w") as z:  # the layouts of Moodle 4.1 and later, 3.1 to 4.0, no folders
+        z.writestr(f"Alice Archer_20001_assignsubmission_file/{NOTEBOOK}", notebooks[ALICE])
         z.writestr(f"Jean_Luc Picard_20002_assignsubmission_file_/{NOTEBOOK}", notebooks[BOB])
         z.writestr("Jean_Luc Picard_20002_assignsubmission_onlinetext_/onlinetext.html", "<p>see the notebook</p>")
+        z.writestr(f"Carol Cole_20003_assignsubmission_file_{NOTEBOOK}", notebooks[CAROL])
     with zipfile.ZipFile(base / "unnamed.zip", "w") as z:
         z.writestr(NOTEBOOK, notebooks[ALICE])
         z.writestr(f"alice/{NOTEBOOK}", notebooks[ALICE])
@@ -188,7 +189,8 @@ def trial(tmp_path_factory) -> dict:
     (base / "again" / ALICE).mkdir(parents=True)
     shutil.copytree(submitted / ALICE / LESSON, base / "again" / ALICE / LESSON)
     unsandboxed = {**env, "PATH": f"{fake}{os.pathsep}{env['PATH']}"}
-    again = f"python -m grading {LESSON} --submissions {base / 'again'}"
+    # --regrade: alice's files were graded before (in the sandbox) and would be kept, not graded where none can run
+    again = f"python -m grading {LESSON} --submissions {base / 'again'} --regrade"
     result["required"] = run(root, again, {**unsandboxed, "COURSE_GRADING_SANDBOX": "require"})
     result["unsandboxed"] = run(root, again, {**unsandboxed, "COURSE_GRADING_SANDBOX": "auto"})
     with Gradebook(db) as gb:
@@ -220,6 +222,24 @@ def summary(trial: dict) -> dict[str, dict]:
     return trial["summary"]
 
 
+# ---- 0. the README's install step and its Moodle steps -------------------------------------------------------
+def test_the_instructors_install_step_names_bubblewrap_which_the_sandbox_needs():
+    section = README.read_text().split("## For instructors", 1)[1]
+    install = section.split("| step | command |", 1)[0]
+    assert "pip install -e" in install and "bubblewrap" in install, install
+    assert "apt-get install bubblewrap" in install
+
+
+def test_the_readme_runs_roster_with_each_moodle_lessons_worksheet():
+    text = README.read_text()
+    block = re.search(re.escape(HEADING) + r".*?```bash\n(.*?)```", text, re.S).group(1)
+    assert re.search(r"^# Moodle: run roster with each lesson's grading worksheet", block, re.M), block
+    assert "make and import the roster (Canvas: once; Moodle: with each lesson's worksheet)" in text
+    for layout in ("_assignsubmission_file/", "_assignsubmission_file_/", "_assignsubmission_file_01_gradient_descent"):
+        assert layout in text, f"the README names Moodle's download layout {layout}"
+    assert "Moodle 4.1 and later" in text and "Moodle 3.1 to 4.0" in text and "--moodle-before-4.1" in text
+
+
 # ---- 1. collecting an LMS download --------------------------------------------------------------------------
 def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
     assert any(line.startswith(f"python -m grading collect {LESSON} ") for line in STEPS)
@@ -238,7 +258,7 @@ def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
 
 def test_a_moodle_download_is_collected_by_participant_id(trial):
     assert trial["moodle"].returncode == 0, trial["moodle"].stderr
-    assert trial["moodle_submitted"] == {f"20001/{LESSON}/{NOTEBOOK}", f"20002/{LESSON}/{NOTEBOOK}"}
+    assert trial["moodle_submitted"] == {f"{student}/{LESSON}/{NOTEBOOK}" for student in ("20001", "20002", "20003")}
     assert re.search(r"not collected \(1, not a notebook; .*\): .*onlinetext\.html", trial["moodle"].stdout), (
         "files that are not collected are named, with the reason")
 
@@ -250,7 +270,10 @@ def test_a_download_named_by_no_lms_fails_loudly(trial):
     assert f"collected 0 notebooks for {LESSON}" in message
     assert str(trial["root"] / ".grading" / "downloaded" / LESSON / "archive") in message
     assert f"Canvas: <lastnamefirstname>_<user id>_<submission id>_{NOTEBOOK}" in message
-    assert f"Moodle: <Full Name>_<participant id>_assignsubmission_file_/{NOTEBOOK}" in message
+    assert f"Moodle 4.1 and later: <Full Name>_<participant id>_assignsubmission_file/{NOTEBOOK}" in message
+    assert f"Moodle 3.1 to 4.0: <Full Name>_<participant id>_assignsubmission_file_/{NOTEBOOK}" in message
+    assert f"Moodle, Download submissions in folders off: <Full Name>_<participant id>_assignsubmission_file_{NOTEBOOK}" \
+        in message
 
 
 # ---- 2. a notebook under a near name -------------------------------------------------------------------------
@@ -270,7 +293,7 @@ def test_the_class_command_says_loudly_when_it_grades_without_a_sandbox(trial):
     assert done.returncode == 3, done.stderr[-2000:]
     assert "GRADING WITHOUT A SANDBOX" in done.stderr, "a banner before grading"
     assert "1 of 1 submissions were graded WITHOUT A SANDBOX" in done.stdout, "a banner after the table"
-    assert re.search(rf"^{ALICE}\s+UNSANDBOXED\s", done.stdout, re.M)
+    assert re.search(rf"^{ALICE}\s+Alice Archer\s+UNSANDBOXED\s", done.stdout, re.M), done.stdout
     assert "WITHOUT A SANDBOX" not in step(trial, f"python -m grading {LESSON}").stdout
 
 
@@ -398,6 +421,17 @@ def test_a_students_report_names_the_tests_that_lost_points(trial):
     assert "points lost" not in trial["reports"][ALICE], trial["reports"][ALICE]
 
 
+def test_the_class_table_and_the_feedback_page_name_the_student_beside_the_id(trial):
+    first = step(trial, f"python -m grading {LESSON}")
+    for student, (first_name, last_name, _) in ROSTER.items():
+        if student != ERIN:  # erin submitted nothing
+            assert re.search(rf"^{student}\s+{first_name} {last_name}\s+(ok|note|problems)\s", first.stdout, re.M), first.stdout
+    assert re.search(r"^student\s+name\s+status\s+score\s+problems$", first.stdout, re.M), first.stdout
+    page = trial["alice_page"]
+    assert f"<title>Feedback: {LESSON} (Alice Archer, {ALICE})</title>" in page
+    assert f'<p class="fb-who">Alice Archer ({ALICE})</p>' in page
+
+
 def test_a_feedback_page_made_before_the_written_answers_are_graded_says_its_score_is_not_final(trial):
     written_points = trial["written_points"]
     first = trial["alice_page_first"]
@@ -415,7 +449,10 @@ def test_feedback_made_again_after_manual_grading_shows_the_grade(trial):
 
 def test_moodle_feedback_leaves_out_a_page_made_before_a_hand_grade_and_packs_it_made_again(trial):
     kept = trial["moodle_feedback_kept"]
-    assert kept.returncode == 0, kept.stderr[-2000:]
+    assert kept.returncode == 1, "a zip that leaves out a graded student's page is not ready to upload"
+    assert ("1 of 4 graded students' pages left out of the zip (1 with a page that shows an earlier grading than the "
+            f"gradebook's), which holds the other 3. Hint: run nbgrader generate_feedback {LESSON} --force") in kept.stderr, \
+        kept.stderr[-2000:]
     written = next(iter(course.graded_cells(LESSON).written))
     assert re.search(rf"^  left out: {ALICE} \(its page shows an earlier grading: [0-9.]+ points on the page, [0-9.]+ in "
                      rf"the gradebook, {written} graded by hand since: run nbgrader generate_feedback {LESSON} --force\)$",
@@ -424,7 +461,8 @@ def test_moodle_feedback_leaves_out_a_page_made_before_a_hand_grade_and_packs_it
     for student in (BOB, CAROL, DAVE):  # their written answers still wait, as their pages say
         assert f"left out: {student}" not in kept.stdout, kept.stdout
     again = trial["moodle_feedback_again"]
-    assert again.returncode == 0 and "4 page(s)" in again.stdout and f"left out: {ALICE}" not in again.stdout, again.stdout
+    assert again.returncode == 0 and again.stderr == "", "erin, who submitted nothing, has no page to miss"
+    assert "4 page(s)" in again.stdout and f"left out: {ALICE}" not in again.stdout, again.stdout
     page = trial["moodle_pages"].get(ALICE)
     assert page == trial["alice_page"] and "Not graded yet" not in page, "the page packed is the one made after the grade"
 

@@ -253,18 +253,30 @@ def test_moodle_feedback_zip_holds_each_current_page_where_moodles_import_finds_
                                "30105": "not graded by the course"}
 
 
-def test_lms_feedback_command_says_what_it_packed_and_left_out(moodle_course):
+def test_lms_feedback_command_says_what_it_packed_and_left_out_and_exits_1_when_graded_pages_are_missing(moodle_course):
     import subprocess
     import sys
 
     course, worksheet, _ = moodle_course
     done = subprocess.run([sys.executable, "-m", "grading", "lms-feedback", LESSON, str(worksheet)], cwd=course,
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, "a zip without every graded student's page is no zip to upload as it is"
     said = done.stdout
     assert said.startswith(f"wrote {course / '.grading' / 'lms' / f'{LESSON}-feedback.zip'}: "), said
     assert "2 page(s); upload it in Moodle (View all submissions → Grading action → Upload multiple feedback files" in said
     assert "left out: 30104 (its page is older than its grading" in said and "left out: 30105 (not graded" in said
+    assert done.stderr == (f"python -m grading lms-feedback: 2 of 4 graded students' pages left out of the zip (1 with a "
+                           "page that shows an earlier grading than the gradebook's; 1 with no page yet), which holds the "
+                           f"other 2. Hint: run nbgrader generate_feedback {LESSON} --force, then this command again, "
+                           "before uploading\n")
+    with zipfile.ZipFile(course / ".grading" / "lms" / f"{LESSON}-feedback.zip") as archive:
+        assert len(archive.namelist()) == 2, "the zip is written with the pages there are"
+
+    worksheet.write_text("".join(line for line in WORKSHEET.splitlines(keepends=True) if "30103" not in line and "30104" not in line))
+    done = subprocess.run([sys.executable, "-m", "grading", "lms-feedback", LESSON, str(worksheet)], cwd=course,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", "a student the course did not grade has no page to miss"
+    assert "2 page(s)" in done.stdout and "left out: 30105 (not graded by the course)" in done.stdout
 
 
 @pytest.mark.parametrize("content, says", [
@@ -306,3 +318,159 @@ def test_moodle_feedback_leaves_out_a_page_that_shows_an_earlier_grading_than_th
         "30103": "its page shows an earlier grading: 7.5 points on the page, 7.5 in the gradebook, written_question "
                  "graded by hand since" + again,
         "30104": "its page does not say which grading it shows (made by an earlier version of the course)" + again}
+
+
+def moodle_before_41_reads(entry: str) -> tuple[int, str, str, str] | None:
+    """What the feedback import of Moodle 3.1 to 4.0 reads from a path in the zip: the whole path ("/" before it) split
+    by "_" into at most 5 pieces, all 5 needed, gives ``(participant id, plugin type, plugin name, file name)``."""
+    info = ("/" + entry).split("_", 4)
+    if len(info) < 5 or not info[1].isdigit():
+        return None
+    return int(info[1]), info[2], info[3], info[4]
+
+
+def test_moodle_feedback_zip_for_moodle_before_41_has_the_trailing_underscore_both_importers_read(moodle_course):
+    course, worksheet, lms_feedback = moodle_course
+    default = lms_feedback(LESSON, worksheet, course)
+    with zipfile.ZipFile(default.written) as archive:
+        entries = archive.namelist()
+    assert entries[0] == f"Ana Maria Lopez_30102_assignfeedback_file/{LESSON}.html"
+    assert moodle_before_41_reads(entries[0])[1:3] == ("assignfeedback", "file/02"), "Moodle 3.x finds no plugin file/02"
+    result = lms_feedback(LESSON, worksheet, course, before_41=True)
+    with zipfile.ZipFile(result.written) as archive:
+        entries = archive.namelist()
+    assert entries == [f"Ana Maria Lopez_30102_assignfeedback_file_/{LESSON}.html",
+                       f"Chloé Dubois_30101_assignfeedback_file_/{LESSON}.html"]
+    for entry in entries:
+        assert moodle_before_41_reads(entry)[1:] == ("assignfeedback", "file", f"/{LESSON}.html"), entry
+        assert moodle_reads(entry)[1:] == ("assignfeedback", "file", f"{LESSON}.html"), entry
+    assert sorted(result.packed) == ["30101", "30102"]
+
+
+# ---- Moodle's participant ids are per assignment: one student, one roster id, across lessons ------------------------
+LESSON1 = ("Identifier,Full name,Email address,Status,Grade,Maximum grade\n"
+           "Participant 1000001,Ada Lovelace,ada@example.org,Submitted,,100.00\n"
+           "Participant 1000002,Alan Turing,alan@example.org,Submitted,,100.00\n")
+LESSON2 = ("Identifier,Full name,Email address,Status,Grade,Maximum grade\n"
+           "Participant 1000011,Ada Lovelace,ada@example.org,Submitted,,100.00\n"
+           "Participant 1000012,Alan Turing,Alan@Example.org,Submitted,,100.00\n"
+           "Participant 1000013,Blaise Pascal,blaise@example.org,Submitted,,100.00\n")
+
+
+@pytest.fixture
+def two_lessons(tmp_path) -> tuple[Path, Path, Path]:
+    """A course, and Moodle's grading worksheets of two lessons, which give the same students new participant ids."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text((Path(__file__).parents[1] / "nbgrader_config.py").read_text())
+    (tmp_path / "lesson1.csv").write_text(LESSON1, encoding="utf-8")
+    (tmp_path / "lesson2.csv").write_text(LESSON2, encoding="utf-8")
+    return course, tmp_path / "lesson1.csv", tmp_path / "lesson2.csv"
+
+
+def test_moodle_a_later_lessons_worksheet_records_a_known_student_by_email_as_an_alias(two_lessons):
+    from grading.lms import read_roster
+
+    course, lesson1, lesson2 = two_lessons
+    out, _, said = roster(lesson1, course)
+    first = out.read_text()
+    _, students, said = roster(lesson2, course)
+    assert out.read_text() == first + "1000013,Blaise,Pascal,blaise@example.org\n", "a row for the new student only"
+    assert out.read_text().splitlines()[0] == "id,first_name,last_name,email", "nbgrader db student import reads it"
+    assert len(students) == 3
+    assert said == ["recognised: 1000011 (Ada Lovelace) as 1000001, by e-mail: an alias, no new row",
+                    "recognised: 1000012 (Alan Turing) as 1000002, by e-mail: an alias, no new row",
+                    "joined: 1000013 (Blaise Pascal)"]
+    aliases = out.with_name("roster_aliases.csv")
+    assert aliases.read_text() == "alias,id,worksheet\n1000011,1000001,lesson2.csv\n1000012,1000002,lesson2.csv\n"
+    assert roster(lesson2, course)[2] == [] and roster(lesson1, course)[2] == [], "the same worksheets again: nothing new"
+    assert aliases.read_text().count("\n") == 3
+    known = read_roster(course)
+    assert [known.resolve(s) for s in ("1000001", "1000011", "1000012", "1000013", "1000099")] == \
+        ["1000001", "1000001", "1000002", "1000013", None]
+    assert known.name("1000011") == "Ada Lovelace"
+    roster(lesson2, course, force=True)
+    assert not aliases.exists(), "a roster written afresh has no aliases of another roster's ids"
+
+
+def test_moodle_a_worksheet_without_emails_says_students_cannot_be_recognised_across_lessons(two_lessons, capsys):
+    from grading.lms import roster_main
+
+    course, lesson1, lesson2 = two_lessons
+    lesson1.write_text(LESSON1.replace(",Email address", "").replace(",ada@example.org", "").replace(",alan@example.org", ""))
+    assert roster_main([str(lesson1), "--course", str(course)]) == 0
+    said = capsys.readouterr().out
+    assert ("  note: no e-mail for 2 student(s) (1000001, 1000002): Moodle gives every assignment new participant ids, "
+            "and a student without an e-mail cannot be recognised in a later lesson's worksheet. Hint: in Moodle, add "
+            "Email address to the identity fields (Site administration → Users → Permissions → User policies → Show "
+            "user identity), then download the grading worksheet again") in said
+    out = course / ".grading" / "roster.csv"
+    before = out.read_text()
+    with pytest.raises(LmsError, match=r"roster.csv: expected e-mail addresses \(column email\) to recognise its students "
+                                       r"in .*lesson2.csv, found none: .* the roster is kept as it is. Hint: add each "):
+        roster(lesson2, course)
+    lesson2.write_text(LESSON2.replace(",Email address", "").replace(",ada@example.org", "")
+                       .replace(",Alan@Example.org", "").replace(",blaise@example.org", ""))
+    with pytest.raises(LmsError) as error:
+        roster(lesson2, course)
+    assert str(error.value) == (
+        f"{lesson2}: expected e-mail addresses (column Email address) to recognise the students already in {out}, found "
+        "none: Moodle gives every assignment new participant ids, so students cannot be recognised across lessons without "
+        "them; the roster is kept as it is. Hint: in Moodle, add Email address to the identity fields (Site "
+        "administration → Users → Permissions → User policies → Show user identity), then download the grading worksheet "
+        "again, and run python -m grading roster with it")
+    assert out.read_text() == before and not out.with_name("roster_aliases.csv").exists()
+
+
+def test_moodle_grades_and_pages_of_a_later_lesson_go_to_its_participant_ids_through_the_aliases(two_lessons, tmp_path):
+    from grading.lms import feedback_zip, read_roster
+
+    course, lesson1, lesson2 = two_lessons
+    roster(lesson1, course)
+    roster(lesson2, course)
+    lesson2.write_text(LESSON2 + "Participant 1000019,Zed Zane,zed@example.org,Submitted,,100.00\n", encoding="utf-8")
+    grades = {"1000001": (18.0, []), "1000002": (9.0, ["written_question"]), "1000013": (0.0, [])}
+    known = read_roster(course)
+    result = fill(LESSON, lesson2, grades, tmp_path / "import.csv", points=18.0, roster=known)
+    rows = read(result.written)
+    assert [(r["Identifier"], r["Grade"]) for r in rows] == [
+        ("Participant 1000011", "100"), ("Participant 1000012", ""), ("Participant 1000013", "0"),
+        ("Participant 1000019", "")], "Moodle's own ids of the lesson stay in the worksheet"
+    assert result.roster_ids == {"1000011": "1000001", "1000012": "1000002"}
+    assert result.unknown == ["1000019"] and result.not_in_export == []
+    assert result.blank["1000019"] == ("participant id 1000019 is in neither the roster nor its aliases: run `python -m "
+                                       "grading roster WORKSHEET.csv` with this lesson's grading worksheet first")
+
+    for student in ("1000001", "1000002", "1000013"):
+        page = tmp_path / "feedback" / student / LESSON / f"{LESSON}.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"<html><body>page of {student}</body></html>", encoding="utf-8")
+    packed = feedback_zip(LESSON, lesson2, tmp_path / "feedback", tmp_path / "autograded", tmp_path / "out.zip",
+                          roster=known)
+    with zipfile.ZipFile(packed.written) as archive:
+        entries = {name: archive.read(name).decode() for name in archive.namelist()}
+    assert entries == {f"Ada Lovelace_1000011_assignfeedback_file/{LESSON}.html": "<html><body>page of 1000001</body></html>",
+                       f"Alan Turing_1000012_assignfeedback_file/{LESSON}.html": "<html><body>page of 1000002</body></html>",
+                       f"Blaise Pascal_1000013_assignfeedback_file/{LESSON}.html": "<html><body>page of 1000013</body></html>"}
+    assert packed.left_out == {"1000019": result.blank["1000019"]} and packed.unknown == ["1000019"]
+    assert packed.missing == packed.left_out, "a page that cannot be told whose is a page left out"
+
+
+def test_lms_grades_names_a_participant_id_the_roster_does_not_know_and_exits_1(two_lessons, capsys, monkeypatch):
+    import grading.lms
+    from grading.lms import main
+
+    course, lesson1, lesson2 = two_lessons
+    monkeypatch.setattr(grading.lms, "_grades", lambda db_url, lesson: ({}, None))  # a gradebook that graded nobody
+    roster(lesson1, course)
+    assert main([LESSON, str(lesson2), "--course", str(course)]) == 1
+    said = capsys.readouterr()
+    assert "  left blank: 1000011 (participant id 1000011 is in neither the roster nor its aliases: run" in said.out
+    assert said.err == (f"python -m grading lms-grades: 3 of 3 participant id(s) of {lesson2} are in neither the roster "
+                        "nor its aliases (1000011, 1000012, 1000013), left blank: Moodle gives every assignment new "
+                        f"participant ids. Hint: run `python -m grading roster {lesson2}` with this lesson's grading "
+                        "worksheet first, then this command again\n")
+    roster(lesson2, course)
+    assert main([LESSON, str(lesson2), "--course", str(course)]) == 0
+    said = capsys.readouterr()
+    assert "  left blank: 1000011 (roster id 1000001: not graded by the course)" in said.out and said.err == ""
