@@ -63,9 +63,12 @@ class StudentReport:
     by_hand: list[str] = field(default_factory=list)  # answers waiting to be graded by hand (their cells' grade ids)
     lost: list[str] = field(default_factory=list)  # test cells that lost points: "test_x (0 of 2)"
     name: str = ""  # first and last name, as the gradebook has them (from the roster)
+    absent: bool = False  # nothing submitted for this lesson (the student's folder holds other lessons only)
 
     @property
     def status(self) -> str:
+        if self.absent:
+            return "no submission"
         if not self.graded:
             return "NOT GRADED"
         if self.unsandboxed:
@@ -379,7 +382,10 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
 
     to_grade = []
     for s in students:
-        if not (submissions / s / lesson).is_dir():
+        if not (submissions / s / lesson).is_dir() and not any((submissions / s).glob("*.ipynb")):
+            reports[s].absent = True  # a student of other lessons who handed in nothing for this one
+            reports[s].files = [f"nothing submitted for {lesson} (no {lesson} folder in {submissions / s})"]
+        elif not (submissions / s / lesson).is_dir():
             reports[s].files.append(f"no {lesson} folder in {submissions / s}")
         elif not gradable(lesson_folder[s], setup.expected):
             reports[s].problems.append("nothing to grade: no readable notebook under the lesson's name; nothing recorded")
@@ -529,7 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(len(r.by_hand) for r in by_hand)} "
               f"in all): jupyter lab, then Nbgrader → Formgrader → Manual Grading. The scores above are the code alone; "
               f"until then the export counts those answers as 0.")
-    ungraded = [r.student for r in reports if not r.graded]
+    absent = [r.student for r in reports if r.absent]
+    if absent:
+        print(f"{len(absent)} of {len(reports)} students submitted nothing for {args.lesson} ({', '.join(absent)}): nothing "
+              f"is recorded for them and the export shows 0, as for every student without a submission")
+    ungraded = [r.student for r in reports if not r.graded and not r.absent]
     if ungraded:
         print(f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)}): nothing is recorded for them "
               f"and the export shows 0. Remove the cause the table gives; for a notebook that cannot be read, ask for it "
@@ -539,4 +549,4 @@ def main(argv: list[str] | None = None) -> int:
     if unsandboxed:
         print(f"{'!' * 78}\n!! {len(unsandboxed)} of {len(reports)} submissions were graded WITHOUT A SANDBOX: they ran as you, "
               f"with your files and the network.\n!! Install bubblewrap, or set COURSE_GRADING_SANDBOX=require to refuse.\n{'!' * 78}")
-    return 1 if not all(r.graded for r in reports) else 3 if unsandboxed else 0
+    return 1 if ungraded else 3 if unsandboxed else 0

@@ -166,6 +166,7 @@ class LmsFeedback:
     left_out: dict[str, str] = field(default_factory=dict)  # {student id: why}
     roster_ids: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: roster id} where they differ
     unknown: list[str] = field(default_factory=list)  # Moodle participant ids in neither the roster nor its aliases
+    provisional: list[str] = field(default_factory=list)  # packed, with written answers still to grade by hand
 
     @property
     def missing(self) -> dict[str, str]:
@@ -572,6 +573,8 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
         else:
             name = " ".join(re.sub(r"[_/\\]", " ", row["Full name"]).split()) or f"Participant {student}"
             pages[f"{name}_{student}_assignfeedback_file{'_' * before_41}/{lesson}.html"] = page
+            if (grades or {}).get(graded_as, (0.0, []))[1]:  # its page says "Score so far"
+                result.provisional.append(student)
     if not pages:
         why = "; ".join(f"{student}: {why}" for student, why in list(result.left_out.items())[:3]) or "no participant rows"
         raise LmsError(f"{worksheet}: none of its {len(result.left_out)} student(s) has a feedback page to pack ({why}); "
@@ -620,6 +623,13 @@ def feedback_main(argv: list[str] | None = None) -> int:
           "action → Upload multiple feedback files in a zip; the assignment's Feedback files must be on)")
     for student, why in sorted(result.left_out.items()):
         print(f"  left out: {student} ({_as(result.roster_ids, student)}{why})")
+    for student in sorted(result.provisional):
+        print(f"  not final: {student} ({_as(result.roster_ids, student)}written answers to grade by hand: the page says "
+              f"\"Score so far\"; lms-grades leaves this grade blank until then)")
+    if result.provisional:
+        print(f"{len(result.provisional)} of {len(result.packed)} pages packed show a score that is not final: grade the "
+              f"written answers (Formgrader), run nbgrader generate_feedback {args.lesson} --force and this command again, "
+              "and upload the new zip, which replaces those pages")
     missing = result.missing
     if missing:
         stale = sum(why.startswith("its page ") for why in missing.values())

@@ -184,8 +184,9 @@ REPORTS = [
     (StudentReport("a", graded=True, problems=["a problem"]), "problems"),
     (StudentReport("a"), "NOT GRADED"),
     (StudentReport("a", problems=["grading failed"]), "NOT GRADED"),
+    (StudentReport("a", absent=True, files=["nothing submitted for 01"]), "no submission"),
 ], ids=["ok", "an extra notebook", "a renamed notebook", "a renamed notebook and a problem", "file problem",
-        "grading problem", "not graded", "failed"])
+        "grading problem", "not graded", "failed", "nothing submitted"])
 def test_a_reports_status(report, status):
     assert report.status == status
 
@@ -272,7 +273,11 @@ def test_the_summary_table_cuts_long_problem_lists():
 
 
 # ---- the command line -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("reports", "code"), [([REPORTS[0], REPORTS[2]], 0), (REPORTS, 1)], ids=["all graded", "one not graded"])
+ABSENT = StudentReport("frank", absent=True, files=["nothing submitted for 01 (no 01 folder in /x/collected/frank)"])
+
+
+@pytest.mark.parametrize(("reports", "code"), [([REPORTS[0], REPORTS[2]], 0), (REPORTS, 1), ([REPORTS[0], ABSENT], 0)],
+                         ids=["all graded", "one not graded", "one submitted nothing"])
 def test_main_prints_the_table_and_exits_non_zero_unless_everyone_was_graded(monkeypatch, capsys, reports, code):
     calls = []
 
@@ -285,8 +290,11 @@ def test_main_prints_the_table_and_exits_non_zero_unless_everyone_was_graded(mon
     assert calls == [(LESSON, Path("/x/collected"), 3, None, ["--ExecutePreprocessor.timeout=5"], True, None, False)]
     out = capsys.readouterr().out
     assert out.startswith(summary_table(reports) + "\nreports (per student a .txt and nbgrader's .log; summary.csv, summary.png): ")
-    ungraded = [r.student for r in reports if not r.graded]
+    ungraded = [r.student for r in reports if not r.graded and not r.absent]
     assert (f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)})" in out) == bool(ungraded)
+    absent = [r.student for r in reports if r.absent]
+    assert (f"{len(absent)} of {len(reports)} students submitted nothing for {LESSON} ({', '.join(absent)}): nothing is "
+            "recorded for them and the export shows 0" in out) == bool(absent)
     calls.clear()
     classgrade.main([LESSON, "--scheduler", "tcp://10.0.0.1:8786", "--regrade"])
     classgrade.main([LESSON, "--without-dask"])
@@ -373,12 +381,15 @@ def test_grade_class_checks_files_grades_each_student_and_reports(course, collec
     alice, bob, carol, dave, erin = reports
     assert (alice.graded, alice.files, alice.problems) == (True, [], [f"{NOTEBOOK} cell 0: {PROBLEMS['KernelRestarted']} (died)"])
     assert (alice.status, alice.score, alice.max_score) == ("problems", 1.0, 2.0)
-    assert not bob.graded and bob.files == [f"missing notebook {NOTEBOOK}", f"no {LESSON} folder in {collected / 'bob'}"]
+    # bob handed in another lesson only: nothing submitted for this one, which is no problem of the class's files
+    assert (bob.graded, bob.absent, bob.status) == (False, True, "no submission")
+    assert bob.files == [f"nothing submitted for {LESSON} (no {LESSON} folder in {collected / 'bob'})"]
     assert not carol.graded and carol.problems == ["nothing to grade: no readable notebook under the lesson's name; nothing recorded"]
     assert carol.files[0].startswith(f"corrupt notebook {NOTEBOOK}") and carol.files[1] == "extra notebook copy.ipynb (not graded)"
     assert not dave.graded and dave.problems == ["grading failed: [AutogradeApp | ERROR] cannot read the notebook"]
-    for report in (bob, carol, dave):
+    for report in (carol, dave):
         assert (report.status, report.score, report.max_score) == ("NOT GRADED", None, None), report.student
+    assert (bob.score, bob.max_score) == (None, None)
     assert erin.graded and erin.unsandboxed and erin.status == "UNSANDBOXED"
     assert erin.files == [f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}"]
     assert (course / ".grading" / "submitted" / "erin" / LESSON / NOTEBOOK).read_text() == notebook([code_cell()])

@@ -238,6 +238,8 @@ def test_the_readme_runs_roster_with_each_moodle_lessons_worksheet():
     for layout in ("_assignsubmission_file/", "_assignsubmission_file_/", "_assignsubmission_file_01_gradient_descent"):
         assert layout in text, f"the README names Moodle's download layout {layout}"
     assert "Moodle 4.1 and later" in text and "Moodle 3.1 to 4.0" in text and "--moodle-before-4.1" in text
+    # the Moodle step after lms-grades is in the block too, as a comment (the block itself runs with a Canvas class)
+    assert re.search(rf"^#\s+python -m grading lms-feedback {LESSON} \S+worksheet\.csv$", block, re.M), block
 
 
 # ---- 1. collecting an LMS download --------------------------------------------------------------------------

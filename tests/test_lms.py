@@ -318,6 +318,7 @@ def test_moodle_feedback_leaves_out_a_page_that_shows_an_earlier_grading_than_th
         "30103": "its page shows an earlier grading: 7.5 points on the page, 7.5 in the gradebook, written_question "
                  "graded by hand since" + again,
         "30104": "its page does not say which grading it shows (made by an earlier version of the course)" + again}
+    assert result.provisional == ["30101"], "a page packed while written answers wait for a hand grade is named"
 
 
 def moodle_before_41_reads(entry: str) -> tuple[int, str, str, str] | None:
@@ -474,3 +475,16 @@ def test_lms_grades_names_a_participant_id_the_roster_does_not_know_and_exits_1(
     assert main([LESSON, str(lesson2), "--course", str(course)]) == 0
     said = capsys.readouterr()
     assert "  left blank: 1000011 (roster id 1000001: not graded by the course)" in said.out and said.err == ""
+
+
+def test_lms_feedback_command_names_each_page_packed_whose_score_is_not_final(monkeypatch, capsys, tmp_path):
+    from grading import lms
+
+    result = lms.LmsFeedback(tmp_path / "out.zip", packed=["30101", "30102"], provisional=["30101"])
+    monkeypatch.setattr(lms, "lms_feedback", lambda lesson, worksheet, course, before_41: result)
+    assert lms.feedback_main([LESSON, str(tmp_path / "worksheet.csv")]) == 0, "a page that says Score so far is still a page"
+    said = capsys.readouterr().out
+    assert ('  not final: 30101 (written answers to grade by hand: the page says "Score so far"; lms-grades leaves this '
+            "grade blank until then)") in said and "not final: 30102" not in said
+    assert (f"1 of 2 pages packed show a score that is not final: grade the written answers (Formgrader), run nbgrader "
+            f"generate_feedback {LESSON} --force and this command again, and upload the new zip") in said
