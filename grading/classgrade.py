@@ -26,7 +26,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import run_nbgrader
-from .course import CourseFolders, course_folders, load_config
+from .course import CourseFolders, course_folders, full_name, load_config
 from .summary import write_summary_plot
 
 __all__ = [
@@ -469,8 +469,7 @@ def student_names(db_url: str) -> dict[str, str]:
 
     try:
         with Gradebook(db_url) as gb:
-            names = {s.id: " ".join(filter(None, ((s.first_name or "").strip(), (s.last_name or "").strip())))
-                     for s in gb.students}
+            names = {s.id: full_name(s.first_name, s.last_name) for s in gb.students}
     except Exception:  # the table is still worth printing without the names
         return {}
     return {student: name for student, name in names.items() if name}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CourseFolders", "course_folders", "load_config"]
+__all__ = ["CourseFolders", "course_folders", "full_name", "load_config"]
 
 
 def load_config(course: Path | None = None):
@@ -50,3 +50,8 @@ def course_folders(course: Path | None = None) -> CourseFolders:
     from nbgrader.coursedir import CourseDirectory
 
     return CourseFolders.of(CourseDirectory(config=load_config(course)[1]))
+
+
+def full_name(first: str | None, last: str | None) -> str:
+    """"First Last" from a roster's or a gradebook's name parts, either of which may be missing or padded."""
+    return " ".join(filter(None, ((first or "").strip(), (last or "").strip())))

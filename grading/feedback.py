@@ -33,6 +33,8 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import List
 from traitlets.config import Config
 
+from .course import full_name
+
 __all__ = [
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
@@ -304,7 +306,7 @@ def _student_name(resources) -> str:
     try:
         with Gradebook(info["db_url"]) as gradebook:
             student = gradebook.find_student(info["student"])
-            return " ".join(filter(None, ((student.first_name or "").strip(), (student.last_name or "").strip())))
+            return full_name(student.first_name, student.last_name)
     except Exception:  # no such student, or no gradebook: the page is still worth making without the name
         return ""
 

@@ -52,7 +52,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import course_folders, load_config
+from .course import course_folders, full_name, load_config
 
 __all__ = ["ALIAS_COLUMNS", "LmsFeedback", "LmsGrades", "LmsError", "Roster", "feedback_main", "feedback_zip", "fill",
            "lms_feedback", "lms_grades", "main", "read_roster", "roster", "roster_main", "roster_rows"]
@@ -139,7 +139,7 @@ def read_roster(course: Path | None = None, folder: Path | None = None) -> Roste
     rows = _read_rows(roster_csv, ROSTER_COLUMNS, "fix it by hand, or replace it with python -m grading roster --force")
     aliases = _read_rows(aliases_csv, ALIAS_COLUMNS, "fix it by hand, or delete it and run python -m grading roster "
                                                      "with each lesson's grading worksheet again")
-    return Roster({row["id"]: " ".join(filter(None, (row["first_name"].strip(), row["last_name"].strip()))) for row in rows},
+    return Roster({row["id"]: full_name(row["first_name"], row["last_name"]) for row in rows},
                   {row["alias"].strip(): row["id"].strip() for row in aliases}, roster_csv.is_file())
 
 
@@ -334,7 +334,7 @@ def roster_rows(export: Path) -> tuple[list[dict[str, str]], list[str]]:
 
 
 def _full_name(row: dict[str, str]) -> str:
-    return " ".join(filter(None, (row["first_name"], row["last_name"])))
+    return full_name(row["first_name"], row["last_name"])
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
