@@ -32,9 +32,10 @@ aliases; the files they write keep the worksheet's ids, which Moodle reads. A pa
 nor its aliases is left blank (left out) and named, and the command exits with 1.
 
 ``lms-feedback`` writes ``.grading/lms/<lesson>-feedback.zip`` for Moodle's *Upload multiple feedback files in a zip*:
-each student's page in a folder named as Moodle 4.1 and later name it, ``<Full name>_<participant id>_assignfeedback_file``
-(Moodle reads the participant id, the second part between underscores, so an underscore in a name becomes a space);
-``--moodle-before-4.1`` adds the ``_`` after it that the importer of Moodle 3.1 to 4.0 needs (4.1 and later read both).
+each student's page in a folder ``<Full name>_<participant id>_assignfeedback_file_``, the name every Moodle from 3.1
+imports (3.1 to 4.0 need the last ``_``; 4.1 and later, which name their download's folders without it, read both and
+find the same file). Moodle reads the participant id, the second part between underscores, so an underscore in a name
+becomes a space.
 A page that shows an earlier grading than the gradebook's (made before a grading, automatic or by hand, and kept by
 ``generate_feedback`` without ``--force``) is left out and named, as is a student with no page; the zip is written with
 the others, and the command exits with 1, saying how many of the graded students' pages are missing and why. Canvas
@@ -429,13 +430,17 @@ def roster_main(argv: list[str] | None = None) -> int:
                         "rows are kept as they are, edits by hand included, and the export's new students added; a Moodle "
                         "worksheet's participant ids of students already in it are recorded as aliases)")
     args = parser.parse_args(argv)
+    existed = _roster_files(args.course)[0].is_file()
     try:
         out, students, left_out = roster(args.export, args.course, args.force)
     except LmsError as error:
         print(f"python -m grading roster: {error}", file=sys.stderr)
         return 1
     shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
-    print(f"wrote {out}: {len(students)} student(s); next: nbgrader db student import {shown}")
+    if not existed or args.force or any(why.startswith("joined: ") for why in left_out):
+        print(f"wrote {out}: {len(students)} student(s); next: nbgrader db student import {shown}")
+    else:
+        print(f"wrote {out}: {len(students)} student(s), no new one: the gradebook has them all already (no import needed)")
     for why in left_out:
         print(f"  {why}" if why.startswith(("joined: ", "recognised: ", "note: ")) else f"  left out: {why}")
     return 0
@@ -520,11 +525,10 @@ def _earlier(page: Path, graded: Path, now: tuple[float, list[str]] | None) -> s
 
 
 def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path, out: Path,
-                 grades: dict[str, tuple[float, list[str]]] | None = None, roster: Roster | None = None,
-                 before_41: bool = False) -> LmsFeedback:
+                 grades: dict[str, tuple[float, list[str]]] | None = None, roster: Roster | None = None) -> LmsFeedback:
     """Write ``out``: the pages ``feedback/<id>/<lesson>/<lesson>.html`` of the students in Moodle's ``worksheet``, each
-    in the folder ``<Full name>_<participant id>_assignfeedback_file/`` (see the module's help), or
-    ``..._assignfeedback_file_/`` with ``before_41`` (Moodle before 4.1 reads only that; 4.1 and later read both).
+    in the folder ``<Full name>_<participant id>_assignfeedback_file_/``, which every Moodle from 3.1 imports (see the
+    module's help).
 
     ``roster`` (see `read_roster`) translates the worksheet's participant ids into the roster's ids, which name the
     pages' folders; the zip keeps the worksheet's participant ids, which Moodle reads. A participant id it does not know
@@ -572,7 +576,7 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
             result.left_out[student] = f"{why}: run nbgrader generate_feedback {lesson} --force"
         else:
             name = " ".join(re.sub(r"[_/\\]", " ", row["Full name"]).split()) or f"Participant {student}"
-            pages[f"{name}_{student}_assignfeedback_file{'_' * before_41}/{lesson}.html"] = page
+            pages[f"{name}_{student}_assignfeedback_file_/{lesson}.html"] = page
             if (grades or {}).get(graded_as, (0.0, []))[1]:  # its page says "Score so far"
                 result.provisional.append(student)
     if not pages:
@@ -589,7 +593,7 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
     return result
 
 
-def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None, before_41: bool = False) -> LmsFeedback:
+def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> LmsFeedback:
     """Pack ``lesson``'s feedback pages for Moodle's ``worksheet``, with the course's roster; see `feedback_zip`."""
     from nbgrader.coursedir import CourseDirectory
 
@@ -600,7 +604,7 @@ def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None, befor
     unmade = db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).is_file()
     grades = {} if unmade else _grades(db, lesson)[0]  # no gradebook yet: nothing graded to compare pages with
     return feedback_zip(lesson, Path(worksheet), root / coursedir.feedback_directory,
-                        root / coursedir.autograded_directory, out, grades, read_roster(course), before_41)
+                        root / coursedir.autograded_directory, out, grades, read_roster(course))
 
 
 def feedback_main(argv: list[str] | None = None) -> int:
@@ -610,12 +614,9 @@ def feedback_main(argv: list[str] | None = None) -> int:
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("worksheet", type=Path, help="the assignment's grading worksheet downloaded from Moodle")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
-    parser.add_argument("--moodle-before-4.1", dest="before_41", action="store_true", help="name the folders as Moodle "
-                        "before 4.1 does, <Full name>_<participant id>_assignfeedback_file_/ (Moodle 3.1 to 4.0 import "
-                        "only that; 4.1 and later import both)")
     args = parser.parse_args(argv)
     try:
-        result = lms_feedback(args.lesson, args.worksheet, args.course, args.before_41)
+        result = lms_feedback(args.lesson, args.worksheet, args.course)
     except (LmsError, FileNotFoundError) as error:
         print(f"python -m grading lms-feedback: {error}", file=sys.stderr)
         return 1

@@ -237,9 +237,10 @@ def test_the_readme_runs_roster_with_each_moodle_lessons_worksheet():
     assert "make and import the roster (Canvas: once; Moodle: with each lesson's worksheet)" in text
     for layout in ("_assignsubmission_file/", "_assignsubmission_file_/", "_assignsubmission_file_01_gradient_descent"):
         assert layout in text, f"the README names Moodle's download layout {layout}"
-    assert "Moodle 4.1 and later" in text and "Moodle 3.1 to 4.0" in text and "--moodle-before-4.1" in text
+    assert "Moodle 4.1 and later" in text and "Moodle 3.1 to 4.0" in text and "_assignfeedback_file_/" in text
     # the Moodle step after lms-grades is in the block too, as a comment (the block itself runs with a Canvas class)
-    assert re.search(rf"^#\s+python -m grading lms-feedback {LESSON} \S+worksheet\.csv$", block, re.M), block
+    assert re.search(rf"^#\s+python -m grading lms-feedback {LESSON} \S+gradebook\.csv$", block, re.M), block
+    assert "GRADEBOOK.csv" in text and "WORKSHEET.csv" not in text, "one name for the one file Moodle gives"
 
 
 # ---- 1. collecting an LMS download --------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_nothing_the_readme_commands_write_shows_in_git_status(trial):
     changes = [line for line in trial["status"].splitlines() if not line[3:].startswith("notebooks/")]
     assert changes == [], "student data outside the ignored .grading/ folder"
     assert not [line for line in trial["status"].splitlines() if line.startswith("??")]
-    assert (trial["root"] / ".grading" / "grades.csv").is_file() and (trial["root"] / ".grading" / "downloaded").is_dir()
+    assert (trial["root"] / ".grading" / f"grades-{LESSON}.csv").is_file() and (trial["root"] / ".grading" / "downloaded").is_dir()
 
 
 # ---- 6. feedback folders -------------------------------------------------------------------------------------
@@ -356,7 +357,7 @@ def test_the_roster_is_made_from_the_lms_gradebook_export(trial):
 
 def test_the_export_has_the_rosters_names_and_only_the_lesson_graded(trial):
     assert step(trial, "nbgrader db student import").returncode == 0
-    rows = list(csv.DictReader(io.StringIO((trial["root"] / ".grading" / "grades.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((trial["root"] / ".grading" / f"grades-{LESSON}.csv").read_text())))
     assert {row["assignment"] for row in rows} == {LESSON}, f"{OTHER_LESSON} is released only, never graded"
     by_id = {row["student_id"]: row for row in rows}
     assert sorted(by_id) == sorted(ROSTER)

@@ -239,8 +239,8 @@ def test_moodle_feedback_zip_holds_each_current_page_where_moodles_import_finds_
     assert result.written == course / ".grading" / "lms" / f"{LESSON}-feedback.zip"
     with zipfile.ZipFile(result.written) as archive:
         entries = {name: archive.read(name).decode() for name in archive.namelist()}
-    assert sorted(entries) == [f"Ana Maria Lopez_30102_assignfeedback_file/{LESSON}.html",
-                               f"Chloé Dubois_30101_assignfeedback_file/{LESSON}.html"], \
+    assert sorted(entries) == [f"Ana Maria Lopez_30102_assignfeedback_file_/{LESSON}.html",
+                               f"Chloé Dubois_30101_assignfeedback_file_/{LESSON}.html"], \
         "an underscore in a name would move the participant id Moodle reads"
     for entry, text in entries.items():
         student, plugin_type, plugin, name = moodle_reads(entry)
@@ -330,14 +330,9 @@ def moodle_before_41_reads(entry: str) -> tuple[int, str, str, str] | None:
     return int(info[1]), info[2], info[3], info[4]
 
 
-def test_moodle_feedback_zip_for_moodle_before_41_has_the_trailing_underscore_both_importers_read(moodle_course):
+def test_moodle_feedback_zip_has_folders_every_moodle_from_31_imports(moodle_course):
     course, worksheet, lms_feedback = moodle_course
-    default = lms_feedback(LESSON, worksheet, course)
-    with zipfile.ZipFile(default.written) as archive:
-        entries = archive.namelist()
-    assert entries[0] == f"Ana Maria Lopez_30102_assignfeedback_file/{LESSON}.html"
-    assert moodle_before_41_reads(entries[0])[1:3] == ("assignfeedback", "file/02"), "Moodle 3.x finds no plugin file/02"
-    result = lms_feedback(LESSON, worksheet, course, before_41=True)
+    result = lms_feedback(LESSON, worksheet, course)
     with zipfile.ZipFile(result.written) as archive:
         entries = archive.namelist()
     assert entries == [f"Ana Maria Lopez_30102_assignfeedback_file_/{LESSON}.html",
@@ -345,6 +340,11 @@ def test_moodle_feedback_zip_for_moodle_before_41_has_the_trailing_underscore_bo
     for entry in entries:
         assert moodle_before_41_reads(entry)[1:] == ("assignfeedback", "file", f"/{LESSON}.html"), entry
         assert moodle_reads(entry)[1:] == ("assignfeedback", "file", f"{LESSON}.html"), entry
+    # the folder as Moodle 4.1 and later name their downloads' folders, without the last "_": Moodle 3.x finds no
+    # plugin in it, and 4.1's importer reads the same file from both
+    without = entries[0].replace("_file_/", "_file/")
+    assert moodle_before_41_reads(without)[1:3] == ("assignfeedback", "file/02"), "Moodle 3.x finds no plugin file/02"
+    assert moodle_reads(without) == moodle_reads(entries[0])
     assert sorted(result.packed) == ["30101", "30102"]
 
 
@@ -392,6 +392,23 @@ def test_moodle_a_later_lessons_worksheet_records_a_known_student_by_email_as_an
     assert known.name("1000011") == "Ada Lovelace"
     roster(lesson2, course, force=True)
     assert not aliases.exists(), "a roster written afresh has no aliases of another roster's ids"
+
+
+def test_roster_command_asks_for_the_import_only_when_the_roster_gained_students(two_lessons, capsys, monkeypatch):
+    from grading.lms import roster_main
+
+    course, lesson1, lesson2 = two_lessons
+    monkeypatch.chdir(course)
+    said = []
+    for worksheet, force in [(lesson1, False), (lesson2, False), (lesson2, False), (lesson1, False), (lesson1, True)]:
+        assert roster_main([str(worksheet)] + ["--force"] * force) == 0
+        said.append(capsys.readouterr().out.splitlines()[0])
+    imported = "next: nbgrader db student import .grading/roster.csv"
+    assert said[0] == f"wrote {course / '.grading' / 'roster.csv'}: 2 student(s); {imported}", "the first lesson"
+    assert said[1].endswith(f"3 student(s); {imported}"), "a later lesson with a new student: Blaise needs importing"
+    for line in said[2:4]:
+        assert line.endswith("3 student(s), no new one: the gradebook has them all already (no import needed)"), line
+    assert said[4].endswith(f"2 student(s); {imported}"), "a roster written afresh is imported again"
 
 
 def test_moodle_a_worksheet_without_emails_says_students_cannot_be_recognised_across_lessons(two_lessons, capsys):
@@ -450,9 +467,9 @@ def test_moodle_grades_and_pages_of_a_later_lesson_go_to_its_participant_ids_thr
                           roster=known)
     with zipfile.ZipFile(packed.written) as archive:
         entries = {name: archive.read(name).decode() for name in archive.namelist()}
-    assert entries == {f"Ada Lovelace_1000011_assignfeedback_file/{LESSON}.html": "<html><body>page of 1000001</body></html>",
-                       f"Alan Turing_1000012_assignfeedback_file/{LESSON}.html": "<html><body>page of 1000002</body></html>",
-                       f"Blaise Pascal_1000013_assignfeedback_file/{LESSON}.html": "<html><body>page of 1000013</body></html>"}
+    assert entries == {f"Ada Lovelace_1000011_assignfeedback_file_/{LESSON}.html": "<html><body>page of 1000001</body></html>",
+                       f"Alan Turing_1000012_assignfeedback_file_/{LESSON}.html": "<html><body>page of 1000002</body></html>",
+                       f"Blaise Pascal_1000013_assignfeedback_file_/{LESSON}.html": "<html><body>page of 1000013</body></html>"}
     assert packed.left_out == {"1000019": result.blank["1000019"]} and packed.unknown == ["1000019"]
     assert packed.missing == packed.left_out, "a page that cannot be told whose is a page left out"
 
@@ -481,7 +498,7 @@ def test_lms_feedback_command_names_each_page_packed_whose_score_is_not_final(mo
     from grading import lms
 
     result = lms.LmsFeedback(tmp_path / "out.zip", packed=["30101", "30102"], provisional=["30101"])
-    monkeypatch.setattr(lms, "lms_feedback", lambda lesson, worksheet, course, before_41: result)
+    monkeypatch.setattr(lms, "lms_feedback", lambda lesson, worksheet, course: result)
     assert lms.feedback_main([LESSON, str(tmp_path / "worksheet.csv")]) == 0, "a page that says Score so far is still a page"
     said = capsys.readouterr().out
     assert ('  not final: 30101 (written answers to grade by hand: the page says "Score so far"; lms-grades leaves this '
