@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"
 WRONG_ANSWERS = Path(__file__).resolve().parent / "wrong_answers"
+RIGHT_ANSWERS = Path(__file__).resolve().parent / "right_answers"
 
 _SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -94,6 +95,17 @@ def wrong_answers(lesson: str) -> dict[str, dict]:
     grade_id either way.
     """
     path = WRONG_ANSWERS / f"{lesson}.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        entries = tomllib.load(f)
+    return {key: {**entry, "exercise": key.split("--")[0]} for key, entry in entries.items()}
+
+
+def right_answers(lesson: str) -> dict[str, dict]:
+    """Answers kept for the lesson's exercises that are right although a test once failed them (a choice the text
+    allows): ``{key: {"source", "why", "exercise"}}``, keyed ``<grade_id>--<variant>`` as the wrong answers are."""
+    path = RIGHT_ANSWERS / f"{lesson}.toml"
     if not path.exists():
         return {}
     with path.open("rb") as f:

@@ -17,7 +17,8 @@ from that student notebook, and the scores are read back from the gradebook:
 Every wrong answer kept, the further ones (``<exercise>--<variant>``) included, is also judged by the same
 grader in one run of the solution (``tests/variants.py``): it fails its exercise's test cell with a message
 that says what was expected, and the solution put back passes it again. For a main wrong answer both ways
-must agree.
+must agree. The right answers kept in ``tests/right_answers/<lesson>.toml`` (choices the text allows that a test
+once failed) are judged in the same run, and must pass.
 
 The same class opens the feedback pages of ``solution`` and ``wrong-1`` in Chromium (the checks of
 ``tests/test_feedback_page.py``): each lesson's cohort is graded once, by one xdist worker.
@@ -280,7 +281,18 @@ def _wrong_answer_test(lesson: str) -> dict:
     def test_a_wrong_answer_loses_exactly_its_points(self, answer, tmp_path_factory):
         self.check_wrong_answer(answer, tmp_path_factory)
 
-    return {"test_a_wrong_answer_loses_exactly_its_points": test_a_wrong_answer_loses_exactly_its_points}
+    tests = {"test_a_wrong_answer_loses_exactly_its_points": test_a_wrong_answer_loses_exactly_its_points}
+    if course.right_answers(lesson):
+        @pytest.mark.parametrize("answer", sorted(course.right_answers(lesson)))
+        def test_a_right_answer_passes(self, answer, tmp_path_factory):
+            entry = course.right_answers(lesson)[answer]
+            judged = graded(lesson, tmp_path_factory)["one_kernel"]["verdicts"][answer]
+            assert judged["wrong"].passed, (f"{lesson}: the right answer {answer} ({entry['why']}) fails "
+                                            f"{entry['exercise']}'s test cell: {judged['wrong'].message}")
+            assert judged["restored"].passed, judged["restored"].message
+
+        tests["test_a_right_answer_passes"] = test_a_right_answer_passes
+    return tests
 
 
 course.class_per_lesson(globals(), LessonRoundTrip, "Lesson", extra=_wrong_answer_test)

@@ -113,10 +113,14 @@ _judged: dict[str, dict] = {}
 
 
 def judge_wrong_answers(lesson: str, root: Path) -> dict:
-    """Judge every wrong answer kept for ``lesson`` (``tests/wrong_answers``) once per test process: see :func:`judge`."""
+    """Judge every wrong answer kept for ``lesson`` (``tests/wrong_answers``), and every right one
+    (``tests/right_answers``), once per test process: see :func:`judge`."""
     if lesson not in _judged:
         wrong: dict[str, dict[str, str]] = {}
-        for key, entry in course.wrong_answers(lesson).items():
+        right = course.right_answers(lesson)
+        both = set(right) & set(course.wrong_answers(lesson))
+        assert not both, f"{lesson}: kept as wrong and as right answers: {sorted(both)}"
+        for key, entry in [*course.wrong_answers(lesson).items(), *right.items()]:
             wrong.setdefault(entry["exercise"], {})[key] = entry["source"].strip("\n")
         _judged[lesson] = judge(lesson, root, wrong)
     return _judged[lesson]
