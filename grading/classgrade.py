@@ -452,7 +452,8 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
             lines.append(f"answers to grade by hand: {len(report.by_hand)}, {', '.join(report.by_hand)} (Formgrader, Manual Grading)")
         if report.kept:
             lines.append("graded by an earlier run with the same files: kept")
-        lines += [f"file problem: {p}" for p in report.files] + [f"grading problem: {p}" for p in report.problems]
+        lines += [f"{'note' if p.startswith(NOTES) else 'file problem'}: {p}" for p in report.files]  # a note: graded
+        lines += [f"grading problem: {p}" for p in report.problems]
         (folder / f"{report.student}.txt").write_text("\n".join(lines) + "\n")
     with (folder / "summary.csv").open("w", newline="") as f:
         writer = csv.writer(f)

@@ -219,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m grading collect: {error}", file=sys.stderr)
         return 1
     print(f"collected {collected.notebooks} notebook(s) of {len(collected.students)} student(s) into the submitted folder")
+    roster = read_roster(args.course)
     for student, names in sorted(collected.students.items()):
         notes = [f"Moodle's participant id {collected.roster_ids[student]}"] if student in collected.roster_ids else []
         notes += ["late, as the LMS marked it"] * (student in collected.late)
         notes += ["not the lesson's notebook name: see the class command's report"] * (student in collected.renamed)
         notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
-        print(f"  {student}: {', '.join(names)}" + "".join(f"  ({note})" for note in notes))
+        print(f"  {' '.join(filter(None, [student, roster.name(student)]))}: {', '.join(names)}"
+              + "".join(f"  ({note})" for note in notes))
     if collected.late:
         print(f"{len(collected.late)} marked late by the LMS: the course records no lateness and applies no penalty; "
               "the LMS keeps the submission times")

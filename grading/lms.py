@@ -456,6 +456,11 @@ def lms_grades(lesson: str, export: Path, column: str | None = None, course: Pat
     return fill(lesson, Path(export), grades, out, column, points, read_roster(course))
 
 
+def _who(roster: Roster, student: str) -> str:
+    """``student`` with the roster's name beside it, ``"1000011 Ada Lovelace"`` (the id alone when the roster has none)."""
+    return " ".join(filter(None, [student, roster.name(student)]))
+
+
 def _as(roster_ids: dict[str, str], student: str) -> str:
     """``"roster id 1001: "`` when ``student`` (a Moodle participant id) is another id in the roster, else ""."""
     return f"roster id {roster_ids[student]}: " if student in roster_ids else ""
@@ -474,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     except (LmsError, FileNotFoundError) as error:
         print(f"python -m grading lms-grades: {error}", file=sys.stderr)
         return 1
+    roster = read_roster(args.course)
     print(f"wrote {result.written}: column {result.column!r}, {len(result.filled)} grade(s) filled in; import it into "
           "the LMS (Canvas: Grades → Import; Moodle: Upload grading worksheet)")
     if result.scaled:
@@ -482,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
               f"each grade is points x {maximum / points:g} (to import points as they are, set the LMS's maximum to "
               f"{points:g})")
     for student, why in sorted(result.blank.items()):
-        print(f"  left blank: {student} ({_as(result.roster_ids, student)}{why})")
+        print(f"  left blank: {_who(roster, student)} ({_as(result.roster_ids, student)}{why})")
     if result.not_in_export:
         print(f"graded by the course but not in the export ({len(result.not_in_export)}): {', '.join(result.not_in_export)}")
     if result.unknown:
@@ -620,12 +626,13 @@ def feedback_main(argv: list[str] | None = None) -> int:
     except (LmsError, FileNotFoundError) as error:
         print(f"python -m grading lms-feedback: {error}", file=sys.stderr)
         return 1
+    roster = read_roster(args.course)
     print(f"wrote {result.written}: {len(result.packed)} page(s); upload it in Moodle (View all submissions → Grading "
           "action → Upload multiple feedback files in a zip; the assignment's Feedback files must be on)")
     for student, why in sorted(result.left_out.items()):
-        print(f"  left out: {student} ({_as(result.roster_ids, student)}{why})")
+        print(f"  left out: {_who(roster, student)} ({_as(result.roster_ids, student)}{why})")
     for student in sorted(result.provisional):
-        print(f"  not final: {student} ({_as(result.roster_ids, student)}written answers to grade by hand: the page says "
+        print(f"  not final: {_who(roster, student)} ({_as(result.roster_ids, student)}written answers to grade by hand: the page says "
               f"\"Score so far\"; lms-grades leaves this grade blank until then)")
     if result.provisional:
         print(f"{len(result.provisional)} of {len(result.packed)} pages packed show a score that is not final: grade the "

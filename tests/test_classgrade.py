@@ -200,6 +200,15 @@ def test_write_reports_writes_one_text_file_per_student(tmp_path):
                                                 "file problem: missing notebook 01.ipynb\ngrading problem: grading failed: exit code 1\n")
 
 
+def test_a_renamed_notebook_graded_as_the_students_is_a_note_in_the_report_not_a_problem(tmp_path):
+    report = StudentReport("dan", graded=True, score=7, max_score=10,
+                           files=["renamed notebook 01-Copy1.ipynb graded as 01.ipynb", "corrupt notebook x.ipynb: cut short"])
+    folder = write_reports(tmp_path, [report])
+    assert (folder / "dan.txt").read_text() == ("student: dan\nstatus: problems\ncode score: 7 / 10\n"
+                                                "note: renamed notebook 01-Copy1.ipynb graded as 01.ipynb\n"
+                                                "file problem: corrupt notebook x.ipynb: cut short\n")
+
+
 def test_write_reports_writes_a_summary_table(tmp_path):
     folder = write_reports(tmp_path, REPORTS)
     with (folder / "summary.csv").open(newline="") as f:

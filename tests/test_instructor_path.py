@@ -254,8 +254,9 @@ def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
         assert (submitted / student / LESSON / NOTEBOOK).is_file()
     assert trial["archive"] == ["submissions.zip"], "the new download replaces the earlier one"
     for student in (BOB, DAVE):
-        assert re.search(rf"^  {student}: .*\(late, as the LMS marked it\)", done.stdout, re.M), done.stdout
-    assert "(late" not in done.stdout.split(f"{ALICE}:")[1].splitlines()[0]
+        first, last, _ = ROSTER[student]
+        assert re.search(rf"^  {student} {first} {last}: .*\(late, as the LMS marked it\)", done.stdout, re.M), done.stdout
+    assert "(late" not in done.stdout.split(f"{ALICE} Alice Archer:")[1].splitlines()[0], "the roster names the student"
     assert "2 marked late by the LMS: the course records no lateness" in done.stdout
 
 
@@ -457,10 +458,10 @@ def test_moodle_feedback_leaves_out_a_page_made_before_a_hand_grade_and_packs_it
             f"gradebook's), which holds the other 3. Hint: run nbgrader generate_feedback {LESSON} --force") in kept.stderr, \
         kept.stderr[-2000:]
     written = next(iter(course.graded_cells(LESSON).written))
-    assert re.search(rf"^  left out: {ALICE} \(its page shows an earlier grading: [0-9.]+ points on the page, [0-9.]+ in "
+    assert re.search(rf"^  left out: {ALICE} Alice Archer \(its page shows an earlier grading: [0-9.]+ points on the page, [0-9.]+ in "
                      rf"the gradebook, {written} graded by hand since: run nbgrader generate_feedback {LESSON} --force\)$",
                      kept.stdout, re.M), kept.stdout
-    assert "3 page(s)" in kept.stdout and f"left out: {ERIN} (not graded by the course)" in kept.stdout, kept.stdout
+    assert "3 page(s)" in kept.stdout and f"left out: {ERIN} Erin Evans (not graded by the course)" in kept.stdout, kept.stdout
     for student in (BOB, CAROL, DAVE):  # their written answers still wait, as their pages say
         assert f"left out: {student}" not in kept.stdout, kept.stdout
     again = trial["moodle_feedback_again"]
@@ -478,8 +479,8 @@ def test_the_lms_gradebook_is_filled_with_totals_and_blank_where_a_written_answe
     written_to = trial["root"] / ".grading" / "lms" / f"{LESSON}-gradebook.csv"
     assert f"wrote {written_to}: column {column!r}, 1 grade(s) filled in" in first.stdout, first.stdout
     for student in (ALICE, CAROL, DAVE):
-        assert f"  left blank: {student} ({written})" in first.stdout, first.stdout
-    assert f"  left blank: {ERIN} (not graded by the course)" in first.stdout
+        assert f"  left blank: {student} {' '.join(ROSTER[student][:2])} ({written})" in first.stdout, first.stdout
+    assert f"  left blank: {ERIN} Erin Evans (not graded by the course)" in first.stdout
     done = trial["lms_again"]
     assert done.returncode == 0, done.stderr
     assert "2 grade(s) filled in" in done.stdout and f"left blank: {ALICE}" not in done.stdout

@@ -491,7 +491,7 @@ def test_lms_grades_names_a_participant_id_the_roster_does_not_know_and_exits_1(
     roster(lesson2, course)
     assert main([LESSON, str(lesson2), "--course", str(course)]) == 0
     said = capsys.readouterr()
-    assert "  left blank: 1000011 (roster id 1000001: not graded by the course)" in said.out and said.err == ""
+    assert "  left blank: 1000011 Ada Lovelace (roster id 1000001: not graded by the course)" in said.out and said.err == ""
 
 
 def test_lms_feedback_command_names_each_page_packed_whose_score_is_not_final(monkeypatch, capsys, tmp_path):
