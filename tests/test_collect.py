@@ -139,6 +139,7 @@ def test_collect_names_a_participant_id_the_roster_does_not_know_and_exits_1(moo
                                                f"Alan Turing_1000012_assignsubmission_file/{NOTEBOOK}"])
     assert main([LESSON, str(zipped), "--course", str(moodle_course)]) == 1
     said = capsys.readouterr()
-    assert said.out.startswith("collected 1 notebook(s) of 1 student(s)") and "  1000001 Ada Lovelace: 01_gradient_descent.ipynb" in said.out, "the roster names the student"
+    assert said.out.startswith("collected 1 notebook(s) of 1 student(s)")
+    assert "  1000001 Ada Lovelace: 01_gradient_descent.ipynb" in said.out, "the roster names the student"
     assert "1 Moodle participant id(s) in neither the roster nor its aliases, not collected (1000012)" in said.err
     assert submitted(moodle_course) == [f"1000001/{LESSON}/{NOTEBOOK}"]

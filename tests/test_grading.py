@@ -222,7 +222,8 @@ class LessonRoundTrip(FeedbackPage):
         failed = {cell: verdict.message for cell, verdict in final.items() if not verdict.passed}
         assert not failed, f"{lesson}: the solution failed, after the wrong answers were judged in its run: {failed}"
         judged = result["one_kernel"]["verdicts"]
-        assert sorted(judged) == sorted(course.wrong_answers(lesson)), "every wrong answer kept is judged"
+        assert sorted(judged) == sorted([*course.wrong_answers(lesson), *course.right_answers(lesson)]), \
+            "every wrong answer and every right answer kept is judged"
 
     def test_feedback_says_what_each_failed_test_expected(self, tmp_path_factory):
         lesson = self.lesson
