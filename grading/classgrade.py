@@ -435,6 +435,9 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
             reports[student].score, reports[student].max_score = record.score, record.max_score
             reports[student].by_hand = record.waiting
             reports[student].lost = record.lost
+    names = student_names(coursedir.db_url)
+    for report in reports.values():
+        report.name = names.get(report.student, "")
     write_reports(setup.reports, list(reports.values()))
     write_summary_plot(coursedir.db_url, lesson, setup.reports)
     return [reports[s] for s in sorted(reports)]
@@ -445,14 +448,16 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for report in reports:
         score = "not graded" if report.score is None else f"{report.score:g} / {report.max_score:g}"
-        lines = [f"student: {report.student}", f"status: {report.status}", f"code score: {score}"]
+        lines = [f"student: {' '.join(filter(None, [report.student, report.name]))}", f"status: {report.status}",
+                 f"code score: {score}"]
         if report.lost:
             lines.append(f"points lost in: {', '.join(report.lost)} (the feedback page says what each test expected)")
         if report.by_hand:
             lines.append(f"answers to grade by hand: {len(report.by_hand)}, {', '.join(report.by_hand)} (Formgrader, Manual Grading)")
         if report.kept:
             lines.append("graded by an earlier run with the same files: kept")
-        lines += [f"{'note' if p.startswith(NOTES) else 'file problem'}: {p}" for p in report.files]  # a note: graded
+        lines += [f"{'note' if p.startswith(NOTES) else 'no submission' if report.absent else 'file problem'}: {p}"
+                  for p in report.files]  # a note: graded anyway; no submission: nothing to grade
         lines += [f"grading problem: {p}" for p in report.problems]
         (folder / f"{report.student}.txt").write_text("\n".join(lines) + "\n")
     with (folder / "summary.csv").open("w", newline="") as f:
@@ -498,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         epilog="the other commands (each with its own --help):\n"
                "  python -m grading collect LESSON DOWNLOAD.zip ...    collect the LMS's download of a lesson\n"
                "  python -m grading roster EXPORT.csv                  make .grading/roster.csv from the LMS's gradebook\n"
-               "  python -m grading lms-grades LESSON EXPORT.csv       put the lesson's grades into the LMS's gradebook")
+               "  python -m grading lms-grades LESSON EXPORT.csv       put the lesson's grades into the LMS's gradebook\n"
+               "  python -m grading lms-feedback LESSON WORKSHEET.csv  pack the lesson's feedback pages for Moodle")
     parser.add_argument("lesson", help="the lesson (nbgrader assignment) to grade, e.g. 01_gradient_descent")
     parser.add_argument("--submissions", type=Path, help="folder of collected submissions (<student>/<lesson>/...)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="students graded at once (default: number of cores)")
@@ -517,11 +523,6 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, FileNotFoundError) as error:  # the sandbox required and missing, or no such lesson or folder
         print(f"python -m grading: {error}", file=sys.stderr)
         return 1
-    from nbgrader.coursedir import CourseDirectory
-
-    names = student_names(CourseDirectory(config=load_config(args.course)[1]).db_url)
-    for r in reports:
-        r.name = names.get(r.student, "")
     print(summary_table(reports))
     from .similarity import class_report  # similar answers: similarity.html and .csv beside the reports
 
@@ -535,11 +536,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(len(r.by_hand) for r in by_hand)} "
               f"in all): jupyter lab, then Nbgrader → Formgrader → Manual Grading. The scores above are the code alone; "
               f"until then the export counts those answers as 0.")
-    absent = [r.student for r in reports if r.absent]
+    absent = [" ".join(filter(None, [r.student, r.name])) for r in reports if r.absent]
     if absent:
         print(f"{len(absent)} of {len(reports)} students submitted nothing for {args.lesson} ({', '.join(absent)}): nothing "
               f"is recorded for them and the export shows 0, as for every student without a submission")
-    ungraded = [r.student for r in reports if not r.graded and not r.absent]
+    ungraded = [" ".join(filter(None, [r.student, r.name])) for r in reports if not r.graded and not r.absent]
     if ungraded:
         print(f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)}): nothing is recorded for them "
               f"and the export shows 0. Remove the cause the table gives; for a notebook that cannot be read, ask for it "

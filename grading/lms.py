@@ -48,6 +48,7 @@ import argparse
 import csv
 import io
 import re
+import shlex
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -156,6 +157,7 @@ class LmsGrades:
     scaled: tuple[float, float] | None = None  # (the lesson's points, the LMS's maximum) when they differ
     roster_ids: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: roster id} where they differ
     unknown: list[str] = field(default_factory=list)  # Moodle participant ids in neither the roster nor its aliases
+    names: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: the worksheet's Full name}
 
 
 @dataclass
@@ -168,6 +170,7 @@ class LmsFeedback:
     roster_ids: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: roster id} where they differ
     unknown: list[str] = field(default_factory=list)  # Moodle participant ids in neither the roster nor its aliases
     provisional: list[str] = field(default_factory=list)  # packed, with written answers still to grade by hand
+    names: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: the worksheet's Full name}
 
     @property
     def missing(self) -> dict[str, str]:
@@ -208,6 +211,11 @@ def _read(export: Path) -> tuple[list[str], list[dict[str, str]]]:
     if not reader.fieldnames:
         raise LmsError(f"{export}: empty; give the gradebook export downloaded from the LMS")
     return list(reader.fieldnames), list(reader)
+
+
+def _submitted_nothing(row: dict[str, str]) -> bool:
+    """Whether a Moodle worksheet row says its student handed in nothing (Status "No submission")."""
+    return (row.get("Status") or "").strip().lower().startswith("no submission")
 
 
 def _moodle_student(participant: str, roster: Roster | None) -> tuple[str | None, str]:
@@ -253,6 +261,9 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
         column, keep = column or "Grade", names
         student_of = {id(row): m.group(1) if (m := MOODLE_ID.match(row["Identifier"].strip())) else "" for row in rows}
         roster_of = {student: _moodle_student(student, roster) for student in student_of.values() if student}
+        for row in rows:  # a participant the roster does not know who handed in nothing: not graded, nothing to fix
+            if student_of[id(row)] and roster_of[student_of[id(row)]][0] is None and _submitted_nothing(row):
+                roster_of[student_of[id(row)]] = (None, "")
         maximum = next((n for n in names if n.strip().lower() == "maximum grade"), None)
         maxima = [_number(row.get(maximum)) for row in rows if student_of[id(row)]] if maximum and column == "Grade" else []
     else:
@@ -261,10 +272,11 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
     if column not in names:
         raise LmsError(f"{export}: no column {column!r}; the columns are {', '.join(names)}")
     result = LmsGrades(out, column)
+    result.names = {student_of[id(row)]: row["Full name"].strip() for row in rows if student_of[id(row)] and row.get("Full name")}
     if roster_of is None:  # Canvas: the ids are the students' own
         roster_of = {student: (student, "") for student in student_of.values() if student}
     result.roster_ids = {student: found for student, (found, _) in roster_of.items() if found and found != student}
-    result.unknown = sorted((student for student, (found, _) in roster_of.items() if found is None), key=int)
+    result.unknown = sorted((student for student, (found, why) in roster_of.items() if found is None and why), key=int)
     lms_maximum = maxima[0] if maxima and maxima[0] and all(m == maxima[0] for m in maxima) else None
     scale = 1.0
     if points and lms_maximum and abs(lms_maximum - points) > 1e-9:
@@ -456,9 +468,9 @@ def lms_grades(lesson: str, export: Path, column: str | None = None, course: Pat
     return fill(lesson, Path(export), grades, out, column, points, read_roster(course))
 
 
-def _who(roster: Roster, student: str) -> str:
-    """``student`` with the roster's name beside it, ``"1000011 Ada Lovelace"`` (the id alone when the roster has none)."""
-    return " ".join(filter(None, [student, roster.name(student)]))
+def _who(roster: Roster, student: str, names: dict[str, str]) -> str:
+    """``student`` with its name beside it, ``"1000011 Ada Lovelace"``: the roster's, else the LMS file's ``names``."""
+    return " ".join(filter(None, [student, roster.name(student) or names.get(student, "")]))
 
 
 def _as(roster_ids: dict[str, str], student: str) -> str:
@@ -488,14 +500,15 @@ def main(argv: list[str] | None = None) -> int:
               f"each grade is points x {maximum / points:g} (to import points as they are, set the LMS's maximum to "
               f"{points:g})")
     for student, why in sorted(result.blank.items()):
-        print(f"  left blank: {_who(roster, student)} ({_as(result.roster_ids, student)}{why})")
+        print(f"  left blank: {_who(roster, student, result.names)} ({_as(result.roster_ids, student)}{why})")
     if result.not_in_export:
         print(f"graded by the course but not in the export ({len(result.not_in_export)}): {', '.join(result.not_in_export)}")
     if result.unknown:
         print(f"python -m grading lms-grades: {len(result.unknown)} of {len(result.filled) + len(result.blank)} participant "
-              f"id(s) of {args.export} are in neither the roster nor its aliases ({', '.join(result.unknown[:5])}"
+              f"id(s) of {args.export} are in neither the roster nor its aliases "
+              f"({', '.join(_who(roster, student, result.names) for student in result.unknown[:5])}"
               f"{' ...' if len(result.unknown) > 5 else ''}), left blank: Moodle gives every assignment new participant "
-              f"ids. Hint: {ROSTER_FIRST.replace('WORKSHEET.csv', str(args.export))}, then this command again",
+              f"ids. Hint: {ROSTER_FIRST.replace('WORKSHEET.csv', shlex.quote(str(args.export)))}, then this command again",
               file=sys.stderr)
         return 1
     return 0
@@ -566,7 +579,11 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
         if not match:
             continue
         student = match.group(1)
+        result.names[student] = row["Full name"].strip()
         graded_as, unknown = _moodle_student(student, roster)
+        if graded_as is None and _submitted_nothing(row):  # not in the roster, and nothing to grade: no page to miss
+            result.left_out[student] = NOT_GRADED
+            continue
         if graded_as is None:
             result.left_out[student] = unknown
             result.unknown.append(student)
@@ -630,10 +647,10 @@ def feedback_main(argv: list[str] | None = None) -> int:
     print(f"wrote {result.written}: {len(result.packed)} page(s); upload it in Moodle (View all submissions → Grading "
           "action → Upload multiple feedback files in a zip; the assignment's Feedback files must be on)")
     for student, why in sorted(result.left_out.items()):
-        print(f"  left out: {_who(roster, student)} ({_as(result.roster_ids, student)}{why})")
+        print(f"  left out: {_who(roster, student, result.names)} ({_as(result.roster_ids, student)}{why})")
     for student in sorted(result.provisional):
-        print(f"  not final: {_who(roster, student)} ({_as(result.roster_ids, student)}written answers to grade by hand: the page says "
-              f"\"Score so far\"; lms-grades leaves this grade blank until then)")
+        print(f"  not final: {_who(roster, student, result.names)} ({_as(result.roster_ids, student)}written answers to "
+              f"grade by hand: the page says \"Score so far\"; lms-grades leaves this grade blank until then)")
     if result.provisional:
         print(f"{len(result.provisional)} of {len(result.packed)} pages packed show a score that is not final: grade the "
               f"written answers (Formgrader), run nbgrader generate_feedback {args.lesson} --force and this command again, "
@@ -646,7 +663,7 @@ def feedback_main(argv: list[str] | None = None) -> int:
         reasons += [f"{unmade} with no page yet"] * bool(unmade)
         reasons += [f"{len(result.unknown)} whose participant id is in neither the roster nor its aliases"] * bool(result.unknown)
         fixes = [f"run nbgrader generate_feedback {args.lesson} --force"] * bool(stale or unmade)
-        fixes += [ROSTER_FIRST.replace("WORKSHEET.csv", str(args.worksheet))] * bool(result.unknown)
+        fixes += [ROSTER_FIRST.replace("WORKSHEET.csv", shlex.quote(str(args.worksheet)))] * bool(result.unknown)
         print(f"python -m grading lms-feedback: {len(missing)} of {len(missing) + len(result.packed)} graded students' "
               f"pages left out of the zip ({'; '.join(reasons)}), which holds the other {len(result.packed)}. Hint: "
               f"{', and '.join(fixes)}, then this command again, before uploading", file=sys.stderr)

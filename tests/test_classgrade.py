@@ -209,6 +209,13 @@ def test_a_renamed_notebook_graded_as_the_students_is_a_note_in_the_report_not_a
                                                 "file problem: corrupt notebook x.ipynb: cut short\n")
 
 
+def test_a_student_who_handed_in_nothing_is_named_in_the_report_without_a_file_problem(tmp_path):
+    report = StudentReport("3000004", absent=True, files=["nothing submitted for 06 (no folder)"], name="Émile Borel")
+    folder = write_reports(tmp_path, [report])
+    assert (folder / "3000004.txt").read_text() == ("student: 3000004 Émile Borel\nstatus: no submission\n"
+                                                    "code score: not graded\nno submission: nothing submitted for 06 (no folder)\n")
+
+
 def test_write_reports_writes_a_summary_table(tmp_path):
     folder = write_reports(tmp_path, REPORTS)
     with (folder / "summary.csv").open(newline="") as f:

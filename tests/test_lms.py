@@ -264,7 +264,8 @@ def test_lms_feedback_command_says_what_it_packed_and_left_out_and_exits_1_when_
     said = done.stdout
     assert said.startswith(f"wrote {course / '.grading' / 'lms' / f'{LESSON}-feedback.zip'}: "), said
     assert "2 page(s); upload it in Moodle (View all submissions → Grading action → Upload multiple feedback files" in said
-    assert "left out: 30104 (its page is older than its grading" in said and "left out: 30105 (not graded" in said
+    assert "left out: 30104 Dan Stale (its page is older than its grading" in said, "the worksheet's name beside the id"
+    assert "left out: 30105 Eve Absent (not graded" in said
     assert done.stderr == (f"python -m grading lms-feedback: 2 of 4 graded students' pages left out of the zip (1 with a "
                            "page that shows an earlier grading than the gradebook's; 1 with no page yet), which holds the "
                            f"other 2. Hint: run nbgrader generate_feedback {LESSON} --force, then this command again, "
@@ -276,7 +277,7 @@ def test_lms_feedback_command_says_what_it_packed_and_left_out_and_exits_1_when_
     done = subprocess.run([sys.executable, "-m", "grading", "lms-feedback", LESSON, str(worksheet)], cwd=course,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "", "a student the course did not grade has no page to miss"
-    assert "2 page(s)" in done.stdout and "left out: 30105 (not graded by the course)" in done.stdout
+    assert "2 page(s)" in done.stdout and "left out: 30105 Eve Absent (not graded by the course)" in done.stdout
 
 
 @pytest.mark.parametrize("content, says", [
@@ -483,15 +484,44 @@ def test_lms_grades_names_a_participant_id_the_roster_does_not_know_and_exits_1(
     roster(lesson1, course)
     assert main([LESSON, str(lesson2), "--course", str(course)]) == 1
     said = capsys.readouterr()
-    assert "  left blank: 1000011 (participant id 1000011 is in neither the roster nor its aliases: run" in said.out
+    assert "  left blank: 1000011 Ada Lovelace (participant id 1000011 is in neither the roster nor its aliases: run" in said.out
     assert said.err == (f"python -m grading lms-grades: 3 of 3 participant id(s) of {lesson2} are in neither the roster "
-                        "nor its aliases (1000011, 1000012, 1000013), left blank: Moodle gives every assignment new "
+                        "nor its aliases (1000011 Ada Lovelace, 1000012 Alan Turing, 1000013 Blaise Pascal), left blank: "
+                        "Moodle gives every assignment new "
                         f"participant ids. Hint: run `python -m grading roster {lesson2}` with this lesson's grading "
                         "worksheet first, then this command again\n")
     roster(lesson2, course)
     assert main([LESSON, str(lesson2), "--course", str(course)]) == 0
     said = capsys.readouterr()
     assert "  left blank: 1000011 Ada Lovelace (roster id 1000001: not graded by the course)" in said.out and said.err == ""
+
+
+def test_moodle_a_participant_the_roster_does_not_know_who_handed_in_nothing_is_not_graded(two_lessons, capsys, monkeypatch):
+    import grading.lms
+    from grading.lms import feedback_zip, main, read_roster
+
+    course, lesson1, _ = two_lessons
+    monkeypatch.setattr(grading.lms, "_grades", lambda db_url, lesson: ({}, None))  # a gradebook that graded nobody
+    roster(lesson1, course)
+    again = lesson1.with_name("Grades-Lesson 1-5123 (1).csv")  # downloaded again after Sofia joined
+    late = "Participant 1000003,Sofia Kovalevskaya,sofia@example.org,No submission,,100.00\n"
+    again.write_text(LESSON1 + late, encoding="utf-8")
+    assert main([LESSON, str(again), "--course", str(course)]) == 0, "nothing of hers to grade, nothing to fix"
+    said = capsys.readouterr()
+    assert "  left blank: 1000003 Sofia Kovalevskaya (not graded by the course)" in said.out and said.err == ""
+    page = course / ".grading" / "feedback" / "1000001" / LESSON / f"{LESSON}.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html>page</html>")
+    packed = feedback_zip(LESSON, again, course / ".grading" / "feedback", course / ".grading" / "autograded",
+                          course / "out.zip", roster=read_roster(course))
+    assert packed.packed == ["1000001"] and packed.missing == {} and packed.unknown == [], packed
+    assert packed.names["1000003"] == "Sofia Kovalevskaya"
+    # handed in, and unknown: left blank, named with the worksheet's name, and the hint's path can be pasted
+    again.write_text(LESSON1 + late.replace("No submission", "Submitted for grading"), encoding="utf-8")
+    assert main([LESSON, str(again), "--course", str(course)]) == 1
+    said = capsys.readouterr()
+    assert "  left blank: 1000003 Sofia Kovalevskaya (participant id 1000003 is in neither" in said.out
+    assert f"Hint: run `python -m grading roster '{again}'` with this lesson's grading worksheet first" in said.err, said.err
 
 
 def test_lms_feedback_command_names_each_page_packed_whose_score_is_not_final(monkeypatch, capsys, tmp_path):
