@@ -207,7 +207,7 @@ def unknown_ids(collected: Collected) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading collect", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grading collect", description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("downloads", nargs="*", type=Path, help="the LMS download's files (default: what "
                         ".grading/downloaded/<lesson>/archive/ holds)")
@@ -227,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
         print(f"  {' '.join(filter(None, [student, roster.name(student)]))}: {', '.join(names)}"
               + "".join(f"  ({note})" for note in notes))
+    elsewhere = [student for student in roster.names if student not in collected.students]
+    if elsewhere:
+        print(f"in the roster, not in this download ({len(elsewhere)}): "
+              f"{', '.join(' '.join(filter(None, [s, roster.name(s)])) for s in elsewhere)}: a student who handed in "
+              "nothing (the class command reports them as 'no submission'), or one this download of selected students "
+              "leaves out (what was collected for them before stays)")
     if collected.late:
         print(f"{len(collected.late)} marked late by the LMS: the course records no lateness and applies no penalty; "
               "the LMS keeps the submission times")

@@ -7,7 +7,8 @@ file, which names its students the way the collection did:
 
 * Canvas: the gradebook export (*Grades → Export*): ``Student``, ``ID`` (the user id, the course's student id),
   ``SIS User ID``, ``SIS Login ID``, ``Section``, then one column per assignment, named ``<title> (<assignment id>)``;
-  the lesson's column is the one whose title holds the lesson's name (or ``--column``).
+  the lesson's column is the one whose title names the lesson (``02_polynomial_regression``, its words
+  ``Polynomial regression`` or ``Lesson 2``; or ``--column``).
 * Moodle: the assignment's grading worksheet (*View all submissions → Grading action → Download grading
   worksheet*): ``Identifier`` (``Participant <id>``, the course's student id), ``Grade``, ...
 
@@ -213,6 +214,18 @@ def _read(export: Path) -> tuple[list[str], list[dict[str, str]]]:
     return list(reader.fieldnames), list(reader)
 
 
+def _lesson_columns(columns: list[str], lesson: str) -> list[str]:
+    """The assignment columns whose title names ``lesson`` (``02_polynomial_regression``), case aside, by the first of
+    these that one title alone holds: the lesson's name itself, its words (``polynomial regression``), its number
+    (``Lesson 2``, ``Lesson 02``); else the titles the first that any holds picks (several: the caller says so)."""
+    number, _, words = lesson.partition("_")
+    tests = [lambda title: lesson.lower() in title.lower(),
+             lambda title: " ".join(words.split("_")).lower() in " ".join(re.split(r"[\W_]+", title.lower())),
+             lambda title: re.search(rf"\blesson\s*0*{int(number)}\b", title, re.I) if number.isdigit() else None]
+    found = [[title for title in columns if test(title)] for test in tests]
+    return next((titles for titles in found if len(titles) == 1), next((titles for titles in found if titles), []))
+
+
 def _submitted_nothing(row: dict[str, str]) -> bool:
     """Whether a Moodle worksheet row says its student handed in nothing (Status "No submission")."""
     return (row.get("Status") or "").strip().lower().startswith("no submission")
@@ -247,7 +260,7 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
     roster_of: dict[str, tuple[str | None, str]] | None = None  # Moodle: {participant id: (roster id, why unknown)}
     if "ID" in names and "Student" in names:  # Canvas
         if column is None:
-            matching = [n for n in names if n not in CANVAS_IDENTITY and lesson.lower() in n.lower()]
+            matching = _lesson_columns([n for n in names if n not in CANVAS_IDENTITY], lesson)
             if len(matching) != 1:
                 found = "several: " + ", ".join(matching) if matching else "none"
                 assignments = [n for n in names if n not in CANVAS_IDENTITY]
@@ -479,7 +492,7 @@ def _as(roster_ids: dict[str, str], student: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading lms-grades", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grading lms-grades", description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("export", type=Path, help="the LMS's gradebook export (Canvas) or grading worksheet (Moodle)")
     parser.add_argument("--column", default=None, help="the export's column for the lesson (default: Canvas: the one "

@@ -248,6 +248,8 @@ def test_the_readme_says_where_the_download_goes_and_collects_it(trial):
     assert any(line.startswith(f"python -m grading collect {LESSON} ") for line in STEPS)
     done = step(trial, "python -m grading collect")
     assert "collected 4 notebook(s) of 4 student(s)" in done.stdout, done.stdout
+    assert f"in the roster, not in this download (1): {ERIN} Erin Evans: a student who handed in nothing" in done.stdout, \
+        "erin, of the roster, handed in nothing"
     submitted = trial["root"] / ".grading" / "submitted"
     assert trial["submitted_students"] == [ALICE, BOB, CAROL, DAVE], "the Canvas user id is the student id"
     for student in (ALICE, BOB, DAVE):

@@ -535,3 +535,23 @@ def test_lms_feedback_command_names_each_page_packed_whose_score_is_not_final(mo
             "grade blank until then)") in said and "not final: 30102" not in said
     assert (f"1 of 2 pages packed show a score that is not final: grade the written answers (Formgrader), run nbgrader "
             f"generate_feedback {LESSON} --force and this command again, and upload the new zip") in said
+
+
+@pytest.mark.parametrize(("lesson", "columns", "found"), [
+    ("02_polynomial_regression", ["02_polynomial_regression (401)", "Lesson 2: Polynomial regression (402)"],
+     ["02_polynomial_regression (401)"]),
+    ("02_polynomial_regression", ["Lesson 1: Gradient descent (400)", "Lesson 2: Polynomial regression (401)"],
+     ["Lesson 2: Polynomial regression (401)"]),
+    ("04_your_own_autograd", ["Lesson 4: Your own autograd (402)", "Lesson 40: Review (499)"], ["Lesson 4: Your own autograd (402)"]),
+    ("01_gradient_descent", ["Lesson 6: Optimisers beyond gradient descent (405)", "Lesson 1: Gradient descent (401)"],
+     ["Lesson 1: Gradient descent (401)"]),
+    ("01_gradient_descent", ["Lesson 1 (400)", "Lesson 1: Gradient descent (401)"], ["Lesson 1: Gradient descent (401)"]),
+    ("01_gradient_descent", ["Lesson 1: Gradient descent (400)", "Lesson 1: Gradient descent, again (401)"],
+     ["Lesson 1: Gradient descent (400)", "Lesson 1: Gradient descent, again (401)"]),
+    ("01_gradient_descent", ["Week 1 (400)"], []),
+])
+def test_canvas_the_lessons_column_is_found_by_its_name_its_words_or_its_number(lesson, columns, found):
+    from grading.lms import _lesson_columns
+
+    assert _lesson_columns(columns, lesson) == found
+
