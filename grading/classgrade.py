@@ -26,7 +26,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import run_nbgrader
-from .course import CourseFolders, course_folders, full_name, load_config
+from .course import CourseFolders, course_folders, full_name, labelled, load_config
 from .summary import write_summary_plot
 
 __all__ = [
@@ -448,8 +448,7 @@ def write_reports(folder: Path, reports: list[StudentReport]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for report in reports:
         score = "not graded" if report.score is None else f"{report.score:g} / {report.max_score:g}"
-        lines = [f"student: {' '.join(filter(None, [report.student, report.name]))}", f"status: {report.status}",
-                 f"code score: {score}"]
+        lines = [f"student: {labelled(report.student, report.name)}", f"status: {report.status}", f"code score: {score}"]
         if report.lost:
             lines.append(f"points lost in: {', '.join(report.lost)} (the feedback page says what each test expected)")
         if report.by_hand:
@@ -536,11 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(len(r.by_hand) for r in by_hand)} "
               f"in all): jupyter lab, then Nbgrader → Formgrader → Manual Grading. The scores above are the code alone; "
               f"until then the export counts those answers as 0.")
-    absent = [" ".join(filter(None, [r.student, r.name])) for r in reports if r.absent]
+    absent = [labelled(r.student, r.name) for r in reports if r.absent]
     if absent:
         print(f"{len(absent)} of {len(reports)} students submitted nothing for {args.lesson} ({', '.join(absent)}): nothing "
               f"is recorded for them and the export shows 0, as for every student without a submission")
-    ungraded = [" ".join(filter(None, [r.student, r.name])) for r in reports if not r.graded and not r.absent]
+    ungraded = [labelled(r.student, r.name) for r in reports if not r.graded and not r.absent]
     if ungraded:
         print(f"{len(ungraded)} of {len(reports)} students NOT GRADED ({', '.join(ungraded)}): nothing is recorded for them "
               f"and the export shows 0. Remove the cause the table gives; for a notebook that cannot be read, ask for it "

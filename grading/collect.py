@@ -30,7 +30,7 @@ from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Unicode
 
 from . import run_nbgrader
-from .course import load_config
+from .course import first_paragraph, labelled, load_config
 from .lms import ROSTER_FIRST, LmsError, Roster, read_roster
 
 __all__ = ["CollectError", "Collected", "EXPECTED_NAMES", "MOODLE_MARK", "RosterCollectorPlugin", "collect", "main"]
@@ -207,7 +207,7 @@ def unknown_ids(collected: Collected) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading collect", description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser = argparse.ArgumentParser(prog="python -m grading collect", description=first_paragraph(__doc__))
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("downloads", nargs="*", type=Path, help="the LMS download's files (default: what "
                         ".grading/downloaded/<lesson>/archive/ holds)")
@@ -225,12 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         notes += ["late, as the LMS marked it"] * (student in collected.late)
         notes += ["not the lesson's notebook name: see the class command's report"] * (student in collected.renamed)
         notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
-        print(f"  {' '.join(filter(None, [student, roster.name(student)]))}: {', '.join(names)}"
+        print(f"  {labelled(student, roster.name(student))}: {', '.join(names)}"
               + "".join(f"  ({note})" for note in notes))
     elsewhere = [student for student in roster.names if student not in collected.students]
     if elsewhere:
         print(f"in the roster, not in this download ({len(elsewhere)}): "
-              f"{', '.join(' '.join(filter(None, [s, roster.name(s)])) for s in elsewhere)}: a student who handed in "
+              f"{', '.join(labelled(s, roster.name(s)) for s in elsewhere)}: a student who handed in "
               "nothing (the class command reports them as 'no submission'), or one this download of selected students "
               "leaves out (what was collected for them before stays)")
     if collected.late:

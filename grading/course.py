@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CourseFolders", "course_folders", "full_name", "load_config"]
+__all__ = ["CourseFolders", "course_folders", "first_paragraph", "full_name", "labelled", "load_config"]
 
 
 def load_config(course: Path | None = None):
@@ -55,3 +55,13 @@ def course_folders(course: Path | None = None) -> CourseFolders:
 def full_name(first: str | None, last: str | None) -> str:
     """"First Last" from a roster's or a gradebook's name parts, either of which may be missing or padded."""
     return " ".join(filter(None, ((first or "").strip(), (last or "").strip())))
+
+
+def labelled(student: str, name: str) -> str:
+    """A student id with the name beside it, ``"1000011 Ada Lovelace"`` (the id alone when there is no name)."""
+    return " ".join(filter(None, [student, name]))
+
+
+def first_paragraph(doc: str) -> str:
+    """A module docstring's first paragraph on one line: a command's description for ``--help``."""
+    return " ".join(doc.split("\n\n")[0].split())

@@ -55,7 +55,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import course_folders, full_name, load_config
+from .course import course_folders, first_paragraph, full_name, labelled, load_config
 
 __all__ = ["ALIAS_COLUMNS", "LmsFeedback", "LmsGrades", "LmsError", "Roster", "feedback_main", "feedback_zip", "fill",
            "lms_feedback", "lms_grades", "main", "read_roster", "roster", "roster_main", "roster_rows"]
@@ -231,13 +231,14 @@ def _submitted_nothing(row: dict[str, str]) -> bool:
     return (row.get("Status") or "").strip().lower().startswith("no submission")
 
 
-def _moodle_student(participant: str, roster: Roster | None) -> tuple[str | None, str]:
-    """``(roster id, why not)`` of a Moodle participant id: its roster id (itself, or what its alias names) and "", or
-    None and why when a roster exists and knows neither (no roster: the participant id itself)."""
+def _moodle_student(participant: str, roster: Roster | None, row: dict[str, str]) -> tuple[str | None, str]:
+    """``(roster id, why not)`` of a Moodle participant id, from its worksheet ``row``: its roster id (itself, or what
+    its alias names) and "", or None and why when a roster exists and knows neither (no roster: the participant id
+    itself); None and "" for an unknown one whose row says it handed in nothing (not graded, nothing to fix)."""
     if roster is None or not roster.exists:
         return participant, ""
     found = roster.resolve(participant)
-    if found is None:
+    if found is None and not _submitted_nothing(row):
         return None, f"participant id {participant} is in neither the roster nor its aliases: {ROSTER_FIRST}"
     return found, ""
 
@@ -273,10 +274,8 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
     elif "Identifier" in names and "Grade" in names:  # Moodle
         column, keep = column or "Grade", names
         student_of = {id(row): m.group(1) if (m := MOODLE_ID.match(row["Identifier"].strip())) else "" for row in rows}
-        roster_of = {student: _moodle_student(student, roster) for student in student_of.values() if student}
-        for row in rows:  # a participant the roster does not know who handed in nothing: not graded, nothing to fix
-            if student_of[id(row)] and roster_of[student_of[id(row)]][0] is None and _submitted_nothing(row):
-                roster_of[student_of[id(row)]] = (None, "")
+        roster_of = {student_of[id(row)]: _moodle_student(student_of[id(row)], roster, row) for row in rows
+                     if student_of[id(row)]}
         maximum = next((n for n in names if n.strip().lower() == "maximum grade"), None)
         maxima = [_number(row.get(maximum)) for row in rows if student_of[id(row)]] if maximum and column == "Grade" else []
     else:
@@ -483,7 +482,7 @@ def lms_grades(lesson: str, export: Path, column: str | None = None, course: Pat
 
 def _who(roster: Roster, student: str, names: dict[str, str]) -> str:
     """``student`` with its name beside it, ``"1000011 Ada Lovelace"``: the roster's, else the LMS file's ``names``."""
-    return " ".join(filter(None, [student, roster.name(student) or names.get(student, "")]))
+    return labelled(student, roster.name(student) or names.get(student, ""))
 
 
 def _as(roster_ids: dict[str, str], student: str) -> str:
@@ -492,7 +491,7 @@ def _as(roster_ids: dict[str, str], student: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading lms-grades", description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser = argparse.ArgumentParser(prog="python -m grading lms-grades", description=first_paragraph(__doc__))
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("export", type=Path, help="the LMS's gradebook export (Canvas) or grading worksheet (Moodle)")
     parser.add_argument("--column", default=None, help="the export's column for the lesson (default: Canvas: the one "
@@ -593,13 +592,10 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
             continue
         student = match.group(1)
         result.names[student] = row["Full name"].strip()
-        graded_as, unknown = _moodle_student(student, roster)
-        if graded_as is None and _submitted_nothing(row):  # not in the roster, and nothing to grade: no page to miss
-            result.left_out[student] = NOT_GRADED
-            continue
-        if graded_as is None:
-            result.left_out[student] = unknown
-            result.unknown.append(student)
+        graded_as, unknown = _moodle_student(student, roster, row)
+        if graded_as is None:  # unknown, or unknown and nothing handed in (no page to miss)
+            result.left_out[student] = unknown or NOT_GRADED
+            result.unknown += [student] * bool(unknown)
             continue
         if graded_as != student:
             result.roster_ids[student] = graded_as

@@ -94,7 +94,11 @@ def wrong_answers(lesson: str) -> dict[str, dict]:
     more wrong answers to the same exercise (e.g. ``two_layer_backward--autograd``); ``exercise`` is the
     grade_id either way.
     """
-    path = WRONG_ANSWERS / f"{lesson}.toml"
+    return _kept_answers(WRONG_ANSWERS / f"{lesson}.toml")
+
+
+def _kept_answers(path: Path) -> dict[str, dict]:
+    """The entries of a kept answers' file (``{}`` when there is none), each with its exercise's grade_id."""
     if not path.exists():
         return {}
     with path.open("rb") as f:
@@ -105,12 +109,7 @@ def wrong_answers(lesson: str) -> dict[str, dict]:
 def right_answers(lesson: str) -> dict[str, dict]:
     """Answers kept for the lesson's exercises that are right although a test once failed them (a choice the text
     allows): ``{key: {"source", "why", "exercise"}}``, keyed ``<grade_id>--<variant>`` as the wrong answers are."""
-    path = RIGHT_ANSWERS / f"{lesson}.toml"
-    if not path.exists():
-        return {}
-    with path.open("rb") as f:
-        entries = tomllib.load(f)
-    return {key: {**entry, "exercise": key.split("--")[0]} for key, entry in entries.items()}
+    return _kept_answers(RIGHT_ANSWERS / f"{lesson}.toml")
 
 
 def main_wrong_answers(lesson: str) -> dict[str, str]:
