@@ -85,6 +85,16 @@ def _judge_one(record: dict, sent: Any, earlier_cells: list[str]) -> None:
         raise checks.CheckFailed(f"unknown check {kind}")
 
 
+def _said(kernel_error: str) -> str:
+    """The kernel's ``"Name: message"``, with words where the message is empty (an exercise's stub raises bare)."""
+    name, _, text = kernel_error.partition(":")
+    if text.strip():
+        return kernel_error
+    if name.strip() == "NotImplementedError":
+        return "NotImplementedError (the exercise's stub still raises it: its answer is not written yet)"
+    return f"{name.strip()} (raised with no message)"
+
+
 def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_error: str | None = None,
                earlier_cells: list[str] = ()) -> Verdict:
     """Compare one test cell's reference records with the values the student's probe sent.
@@ -127,7 +137,7 @@ def judge_cell(records: list[dict], sent: list[dict], *, exercise: str, kernel_e
                 reason = f"; your code raised {kernel_error.split(':', 1)[0]}" if kernel_error else ""
                 message = f"hidden test {hidden_index} of {hidden_total} did not run: {what}{reason}"
             else:
-                reason = f": {kernel_error}" if kernel_error else " (the cell stopped before it)"
+                reason = f": {_said(kernel_error)}" if kernel_error else " (the cell stopped before it)"
                 message = f"{what}: did not run{reason}"
             return Verdict(False, message)
         try:

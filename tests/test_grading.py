@@ -162,6 +162,8 @@ class LessonRoundTrip(FeedbackPage):
         misleading = {cell: errors[0] if errors else "no error" for cell, errors in said.items()
                       if not errors or "did not run: " not in errors[0] or "Hint:" in errors[0]}
         assert not misleading, f"{lesson}: for the untouched notebook, test cells say more than 'did not run': {misleading}"
+        bare = {cell: errors[0] for cell, errors in said.items() if errors and errors[0].rstrip().endswith(":")}
+        assert not bare, f"{lesson}: for the untouched notebook, a message ends with an error's bare name: {bare}"
         page = (result["root"] / ".grading" / "feedback" / "blank" / lesson / f"{lesson}.html").read_text()
         exercises = {cell.removeprefix("test_") for cell in cells.tests}
         rows = [(name, row) for name, row in re.findall(r'<tr class="fb-row [^"]*" data-exercise="([^"]*)">(.*?)</tr>', page, re.S)

@@ -187,6 +187,15 @@ def test_a_visible_value_that_did_not_arrive_fails_with_the_kernels_error():
     assert not verdict.passed and verdict.message == "f(2): did not run: ZeroDivisionError: division by zero"
 
 
+@pytest.mark.parametrize("kernel_error, said", [
+    ("NotImplementedError: ", "NotImplementedError (the exercise's stub still raises it: its answer is not written yet)"),
+    ("KeyError:", "KeyError (raised with no message)"),
+])
+def test_an_error_raised_with_no_message_is_named_in_words(kernel_error, said):
+    verdict = judge([close(0, 2.0, what="f(2)")], [], kernel_error=kernel_error)
+    assert verdict.message == f"f(2): did not run: {said}"
+
+
 def test_a_visible_value_that_did_not_arrive_without_an_error_says_the_cell_stopped():
     verdict = judge([close(0, 2.0), close(1, 3.0, what="f(3)")], [sent(0, 2.0)])
     assert not verdict.passed and verdict.message == "f(3): did not run (the cell stopped before it)"
