@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,8 +103,31 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
     for name in present:
         if name not in expected:
             copy_of = [e for e in expected if near_name(name, e) and _same_bytes(folder / name, folder / e)]
-            problems.append(f"renamed notebook {name} graded as {copy_of[0]}" if copy_of else f"extra notebook {name} (not graded)")
+            version_of = [e for e in expected if near_name(name, e) and e in present]
+            if copy_of:
+                problems.append(f"renamed notebook {name} graded as {copy_of[0]}")
+            elif version_of:  # two versions handed in (a draft and the finished work, say): which one is the submission?
+                graded = folder / version_of[0]
+                problems.append(f"another version of {version_of[0]}: {name}, {_which_is_newer(folder / name, graded)}; "
+                                f"{version_of[0]} was graded: if {name} is the submission, delete {graded} and run the "
+                                f"class command again (it grades only this student)")
+            else:
+                problems.append(f"extra notebook {name} (not graded)")
     return problems
+
+
+def _which_is_newer(other: Path, graded: Path) -> str:
+    """Which of two files the download dates later (collect keeps the dates the LMS's zip holds)."""
+    def day(path: Path) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+
+    try:
+        if abs(other.stat().st_mtime - graded.stat().st_mtime) < 60:
+            return f"handed in at the same time as {graded.name} ({day(graded)}): the dates do not tell which is newer"
+        later = other.stat().st_mtime > graded.stat().st_mtime
+        return f"{'newer' if later else 'older'} ({day(other)}) than {graded.name} ({day(graded)})"
+    except OSError:
+        return "of unknown date"
 
 
 def near_name(name: str, expected: str) -> bool:
@@ -535,6 +559,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(by_hand)} of {len(reports)} students have written answers to grade by hand ({sum(len(r.by_hand) for r in by_hand)} "
               f"in all): jupyter lab, then Nbgrader → Formgrader → Manual Grading. The scores above are the code alone; "
               f"until then the export counts those answers as 0.")
+    versions = [labelled(r.student, r.name) for r in reports if any(f.startswith("another version of ") for f in r.files)]
+    if versions:
+        print(f"{len(versions)} of {len(reports)} students handed in another version of the lesson's notebook beside it "
+              f"({', '.join(versions)}): the one under the lesson's name was graded; their reports say which version is "
+              f"newer, and how to grade the other instead")
     absent = [labelled(r.student, r.name) for r in reports if r.absent]
     if absent:
         print(f"{len(absent)} of {len(reports)} students submitted nothing for {args.lesson} ({', '.join(absent)}): nothing "

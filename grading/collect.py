@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import filecmp
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +107,21 @@ class Collected:
         return sum(map(len, self.students.values()))
 
 
+def keep_dates(archive: Path, extracted: Path) -> None:
+    """Give each file extracted from the zips in ``archive`` the date the zip holds for it (when the student handed it
+    in, in an LMS's download), not the time it was extracted: the class command compares two versions by it."""
+    for path in sorted(archive.glob("*.zip")):
+        try:
+            with zipfile.ZipFile(path) as archived:
+                for info in archived.infolist():
+                    target = extracted / path.stem / info.filename
+                    if not info.is_dir() and target.is_file():
+                        when = time.mktime((*info.date_time, 0, 0, -1))
+                        os.utime(target, (when, when))
+        except (zipfile.BadZipFile, OSError, ValueError, OverflowError):
+            continue  # nbgrader has said what it could not read; a file without its date keeps the time of extraction
+
+
 def no_release(coursedir, lesson: str) -> str:
     """Why ``lesson`` has no released notebook: a name that is no lesson (with the lessons, and the nearest one), or
     a lesson not released yet (with the command that releases it)."""
@@ -159,6 +177,7 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
     except LmsError as error:
         raise CollectError(str(error)) from None
     collected = Collected(archive)
+    keep_dates(archive, extracted)
     found = sorted(p for p in extracted.rglob("*") if p.is_file()) if extracted.is_dir() else []
     for path in found:
         if path.suffix != ".ipynb":
@@ -176,6 +195,9 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
             collected.roster_ids[found] = student
         student = found or student
         collected.students.setdefault(student, []).append(name)
+        copy = Path(coursedir.format_path(coursedir.submitted_directory, student, lesson)) / name
+        if copy.is_file() and filecmp.cmp(copy, path, shallow=False):  # the copy nbgrader made: the date the download holds
+            os.utime(copy, (path.stat().st_atime, path.stat().st_mtime))
         if match.groupdict().get("late"):  # the configuration's group for Canvas's late mark
             collected.late.add(student)
         if name not in expected:

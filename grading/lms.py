@@ -39,19 +39,23 @@ find the same file). Moodle reads the participant id, the second part between un
 becomes a space.
 A page that shows an earlier grading than the gradebook's (made before a grading, automatic or by hand, and kept by
 ``generate_feedback`` without ``--force``) is left out and named, as is a student with no page; the zip is written with
-the others, and the command exits with 1, saying how many of the graded students' pages are missing and why. Canvas
-takes no feedback files in bulk: a page is attached to a comment in SpeedGrader.
+the others, and the command exits with 1, saying how many of the graded students' pages are missing and why. It prints
+each zip's size: with ``--max-mb MB`` the pages go into zips of at most MB each (``-1.zip``, ``-2.zip``, ...), for a
+Moodle whose maximum upload size is smaller than the whole class's pages. Canvas takes no feedback files in bulk: a page
+is attached to a comment in SpeedGrader.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import io
 import re
 import shlex
 import sys
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,9 +167,10 @@ class LmsGrades:
 
 @dataclass
 class LmsFeedback:
-    """What one packing gave: the zip written, the students whose page is in it, and those left out (why)."""
+    """What one packing gave: the zip written (or its parts), the students whose page is in it, and those left out (why)."""
 
     written: Path
+    parts: list[Path] = field(default_factory=list)  # the zips written: ``[written]``, or its parts when one was too large
     packed: list[str] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)  # {student id: why}
     roster_ids: dict[str, str] = field(default_factory=dict)  # {Moodle participant id: roster id} where they differ
@@ -304,7 +309,9 @@ def fill(lesson: str, export: Path, grades: dict[str, tuple[float, list[str]]], 
         elif score is None:
             row[column], result.blank[student] = "", NOT_GRADED
         elif waiting:
-            row[column], result.blank[student] = "", f"written answers to grade by hand: {', '.join(waiting)}"
+            before = (row.get(column) or "").strip()  # a grade imported before: the LMS keeps it while this one is blank
+            held = f"; the file holds {before} for them, which the LMS keeps: clear it there if it no longer stands" if before else ""
+            row[column], result.blank[student] = "", f"written answers to grade by hand: {', '.join(waiting)}{held}"
         else:
             result.filled[student] = round(score * scale, 2)
             row[column] = f"{result.filled[student]:g}"
@@ -556,7 +563,8 @@ def _earlier(page: Path, graded: Path, now: tuple[float, list[str]] | None) -> s
 
 
 def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path, out: Path,
-                 grades: dict[str, tuple[float, list[str]]] | None = None, roster: Roster | None = None) -> LmsFeedback:
+                 grades: dict[str, tuple[float, list[str]]] | None = None, roster: Roster | None = None,
+                 max_bytes: int | None = None) -> LmsFeedback:
     """Write ``out``: the pages ``feedback/<id>/<lesson>/<lesson>.html`` of the students in Moodle's ``worksheet``, each
     in the folder ``<Full name>_<participant id>_assignfeedback_file_/``, which every Moodle from 3.1 imports (see the
     module's help).
@@ -569,6 +577,9 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
     one whose score, or whose written answers waiting for a hand grade, differ from the gradebook's ``grades``
     (``{student: (total score, grade ids waiting for a hand grade)}``, as `_grades` reads them): a page kept by
     ``generate_feedback`` without ``--force`` after a hand grade.
+
+    With ``max_bytes``, pages go into zips of at most that size each, ``<out>-1.zip``, ``<out>-2.zip``, ... (Moodle
+    refuses an upload above its maximum size; each zip uploaded adds its pages), when one zip would be larger.
 
     Raises
     ------
@@ -615,17 +626,30 @@ def feedback_zip(lesson: str, worksheet: Path, feedback: Path, autograded: Path,
         why = "; ".join(f"{student}: {why}" for student, why in list(result.left_out.items())[:3]) or "no participant rows"
         raise LmsError(f"{worksheet}: none of its {len(result.left_out)} student(s) has a feedback page to pack ({why}); "
                        "nothing written")
+    groups: list[list[str]] = [[]]  # the zips' entries: one zip, or parts of at most max_bytes each
+    size = 0
+    for entry in sorted(pages):
+        packed = len(zlib.compress(pages[entry].read_bytes())) + 2 * len(entry.encode()) + 100  # as the zip holds it
+        if max_bytes and groups[-1] and size + packed > max_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(entry)
+        size += packed
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-        for entry, page in sorted(pages.items()):
-            archive.write(page, entry)
-            result.packed.append(entry.split("_")[1])
-    partial.replace(out)
+    for earlier in [out, *out.parent.glob(f"{glob.escape(out.stem)}-[0-9]*{out.suffix}")]:
+        earlier.unlink(missing_ok=True)  # an earlier packing's zip or parts: only this one's are to be uploaded
+    result.parts = [out] if len(groups) == 1 else [out.with_name(f"{out.stem}-{k}{out.suffix}") for k in range(1, len(groups) + 1)]
+    for part, entries in zip(result.parts, groups):
+        partial = part.with_name(part.name + ".part")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for entry in entries:
+                archive.write(pages[entry], entry)
+                result.packed.append(entry.split("_")[1])
+        partial.replace(part)
     return result
 
 
-def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> LmsFeedback:
+def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None, max_bytes: int | None = None) -> LmsFeedback:
     """Pack ``lesson``'s feedback pages for Moodle's ``worksheet``, with the course's roster; see `feedback_zip`."""
     from nbgrader.coursedir import CourseDirectory
 
@@ -636,7 +660,7 @@ def lms_feedback(lesson: str, worksheet: Path, course: Path | None = None) -> Lm
     unmade = db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).is_file()
     grades = {} if unmade else _grades(db, lesson)[0]  # no gradebook yet: nothing graded to compare pages with
     return feedback_zip(lesson, Path(worksheet), root / coursedir.feedback_directory,
-                        root / coursedir.autograded_directory, out, grades, read_roster(course))
+                        root / coursedir.autograded_directory, out, grades, read_roster(course), max_bytes)
 
 
 def feedback_main(argv: list[str] | None = None) -> int:
@@ -646,15 +670,30 @@ def feedback_main(argv: list[str] | None = None) -> int:
     parser.add_argument("lesson", help="the lesson (nbgrader assignment), e.g. 01_gradient_descent")
     parser.add_argument("worksheet", type=Path, help="the assignment's grading worksheet downloaded from Moodle")
     parser.add_argument("--course", type=Path, default=None, help="course folder (default: the current folder)")
+    parser.add_argument("--max-mb", type=float, default=None, metavar="MB",
+                        help="write zips of at most MB megabytes each (Moodle's maximum upload size), "
+                             "<lesson>-feedback-1.zip, -2.zip, ..., when one zip would be larger; upload each")
     args = parser.parse_args(argv)
+    if args.max_mb is not None and args.max_mb <= 0:
+        print(f"python -m grading lms-feedback: --max-mb must be above 0, got {args.max_mb:g}", file=sys.stderr)
+        return 2
     try:
-        result = lms_feedback(args.lesson, args.worksheet, args.course)
+        result = lms_feedback(args.lesson, args.worksheet, args.course,
+                              None if args.max_mb is None else int(args.max_mb * 1e6))
     except (LmsError, FileNotFoundError) as error:
         print(f"python -m grading lms-feedback: {error}", file=sys.stderr)
         return 1
     roster = read_roster(args.course)
-    print(f"wrote {result.written}: {len(result.packed)} page(s); upload it in Moodle (View all submissions → Grading "
-          "action → Upload multiple feedback files in a zip; the assignment's Feedback files must be on)")
+    sizes = [part.stat().st_size / 1e6 for part in result.parts]
+    where = ("upload it in Moodle" if len(result.parts) == 1 else f"upload each of the {len(result.parts)} in Moodle, one after "
+             "the other (each adds its pages)")
+    print(f"wrote {', '.join(f'{part} ({mb:.1f} MB)' for part, mb in zip(result.parts, sizes))}: {len(result.packed)} "
+          f"page(s); {where} (View all submissions → Grading action → Upload multiple feedback files in a zip; the "
+          "assignment's Feedback files must be on)")
+    if args.max_mb is None and max(sizes) > 2:
+        print(f"  {max(sizes):.1f} MB is above 2 MB, PHP's default upload_max_filesize: if Moodle refuses the upload "
+              "(its maximum upload size, set by the site, the course and PHP), run this command again with --max-mb and "
+              "the size Moodle's file picker states")
     for student, why in sorted(result.left_out.items()):
         print(f"  left out: {_who(roster, student, result.names)} ({_as(result.roster_ids, student)}{why})")
     for student in sorted(result.provisional):

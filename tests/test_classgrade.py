@@ -467,8 +467,10 @@ def test_two_near_names_or_a_notebook_under_its_name_adopt_nothing(folder):
     assert not classgrade.gradable(folder, [NOTEBOOK])
     (folder / NOTEBOOK).write_text(notebook([code_cell()]))
     assert classgrade.adopt_renamed(folder, [NOTEBOOK]) == []
-    assert check_files(folder, LESSON, [NOTEBOOK]) == [f"extra notebook {LESSON}-Copy1.ipynb (not graded)",
-                                                        f"extra notebook {LESSON}-Copy2.ipynb (not graded)"]
+    found = check_files(folder, LESSON, [NOTEBOOK])
+    assert [p.split(",")[0] for p in found] == [f"another version of {NOTEBOOK}: {LESSON}-Copy1.ipynb",
+                                                f"another version of {NOTEBOOK}: {LESSON}-Copy2.ipynb"]
+    assert all(f"{NOTEBOOK} was graded: if " in p and f"delete {folder / NOTEBOOK}" in p for p in found)
 
 
 def test_only_a_readable_notebook_under_the_lessons_name_can_be_graded(folder):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -143,3 +144,26 @@ def test_collect_names_a_participant_id_the_roster_does_not_know_and_exits_1(moo
     assert "  1000001 Ada Lovelace: 01_gradient_descent.ipynb" in said.out, "the roster names the student"
     assert "1 Moodle participant id(s) in neither the roster nor its aliases, not collected (1000012)" in said.err
     assert submitted(moodle_course) == [f"1000001/{LESSON}/{NOTEBOOK}"]
+
+
+def test_two_versions_keep_the_downloads_dates_and_the_newer_one_is_named(moodle_course, tmp_path):
+    import nbformat
+
+    from grading.classgrade import StudentReport, check_files
+    from grading.collect import collect
+
+    draft, finished = nbformat.v4.new_notebook(), nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    folder = "Emile Borel_1000004_assignsubmission_file"
+    zipped = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(zipped, "w") as z:  # the draft handed in on the 30th, the finished work on the 2nd, as Copy1
+        z.writestr(zipfile.ZipInfo(f"{folder}/{NOTEBOOK}", (2026, 11, 30, 10, 0, 0)), nbformat.writes(draft))
+        z.writestr(zipfile.ZipInfo(f"{folder}/{LESSON}-Copy1.ipynb", (2026, 12, 2, 9, 14, 0)), nbformat.writes(finished))
+    collect(LESSON, [zipped], moodle_course)
+    kept = moodle_course / ".grading" / "submitted" / "1000004" / LESSON
+    dates = {p.name: time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime)) for p in kept.glob("*.ipynb")}
+    assert dates == {NOTEBOOK: "2026-11-30 10:00", f"{LESSON}-Copy1.ipynb": "2026-12-02 09:14"}, "the zip's dates, not today's"
+    files = check_files(kept, LESSON, [NOTEBOOK])
+    assert files == [f"another version of {NOTEBOOK}: {LESSON}-Copy1.ipynb, newer (2026-12-02 09:14) than {NOTEBOOK} "
+                     f"(2026-11-30 10:00); {NOTEBOOK} was graded: if {LESSON}-Copy1.ipynb is the submission, delete "
+                     f"{kept / NOTEBOOK} and run the class command again (it grades only this student)"]
+    assert StudentReport("1000004", graded=True, files=files).status == "problems", "a grade that may be the draft's"

@@ -80,6 +80,16 @@ def test_moodle_the_grading_worksheets_grade_is_filled_by_participant_id(tmp_pat
     assert result.not_in_export == ["1002", "1004"]
 
 
+def test_a_grade_the_file_holds_for_a_student_whose_written_answers_wait_is_named(tmp_path):
+    path = tmp_path / "worksheet.csv"  # Carol's 10.00 was imported before her written answer waited (a draft graded, say)
+    path.write_text("Identifier,Full name,Email address,Status,Grade,Maximum Grade\n"
+                    "Participant 1003,Carol Cole,carol@example.org,Submitted,10.00,18.00\n")
+    result = fill(LESSON, path, GRADES, tmp_path / "import.csv")
+    assert [r["Grade"] for r in read(result.written)] == [""]
+    assert result.blank == {"1003": "written answers to grade by hand: written_question; the file holds 10.00 for them, "
+                                     "which the LMS keeps: clear it there if it no longer stands"}
+
+
 @pytest.mark.parametrize(("lms", "maximum", "expected"), [
     ("moodle", "100.00", ["100", "", ""]), ("moodle", "18.00", ["18", "", ""]), ("moodle", "9", ["9", "", ""]),
     ("canvas", "36.00", ["36.00", "36", "0", "", ""]), ("canvas", "18.00", ["18.00", "18", "0", "", ""]),
@@ -262,7 +272,7 @@ def test_lms_feedback_command_says_what_it_packed_and_left_out_and_exits_1_when_
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, "a zip without every graded student's page is no zip to upload as it is"
     said = done.stdout
-    assert said.startswith(f"wrote {course / '.grading' / 'lms' / f'{LESSON}-feedback.zip'}: "), said
+    assert said.startswith(f"wrote {course / '.grading' / 'lms' / f'{LESSON}-feedback.zip'} (0.0 MB): "), said
     assert "2 page(s); upload it in Moodle (View all submissions → Grading action → Upload multiple feedback files" in said
     assert "left out: 30104 Dan Stale (its page is older than its grading" in said, "the worksheet's name beside the id"
     assert "left out: 30105 Eve Absent (not graded" in said
@@ -320,6 +330,31 @@ def test_moodle_feedback_leaves_out_a_page_that_shows_an_earlier_grading_than_th
                  "graded by hand since" + again,
         "30104": "its page does not say which grading it shows (made by an earlier version of the course)" + again}
     assert result.provisional == ["30101"], "a page packed while written answers wait for a hand grade is named"
+
+
+def test_moodle_feedback_goes_into_zips_of_at_most_the_size_moodle_takes(moodle_course, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    course, worksheet, lms_feedback = moodle_course
+    for student in ("30101", "30102"):  # pages of 60 kB that compress to half (figures, say)
+        page = course / ".grading" / "feedback" / student / LESSON / f"{LESSON}.html"
+        page.write_bytes(b"<html><body>" + os.urandom(30_000).hex().encode() + b"</body></html>")
+        os.utime(page, (page.stat().st_mtime + 3600,) * 2)
+    whole = lms_feedback(LESSON, worksheet, course)
+    assert whole.parts == [whole.written] and whole.written.stat().st_size > 50_000
+    parts = lms_feedback(LESSON, worksheet, course, max_bytes=45_000)
+    assert [p.name for p in parts.parts] == [f"{LESSON}-feedback-1.zip", f"{LESSON}-feedback-2.zip"]
+    assert not whole.written.exists(), "the earlier whole zip is gone: only this packing's zips are to be uploaded"
+    held = [zipfile.ZipFile(p).namelist() for p in parts.parts]
+    assert [len(names) for names in held] == [1, 1] and sorted(parts.packed) == ["30101", "30102"]
+    assert all(p.stat().st_size < 45_000 for p in parts.parts)
+    again = lms_feedback(LESSON, worksheet, course)
+    assert again.parts == [again.written] and not any(p.exists() for p in parts.parts), "the parts of before are gone"
+    done = subprocess.run([sys.executable, "-m", "grading", "lms-feedback", LESSON, str(worksheet), "--max-mb", "0"],
+                          cwd=course, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--max-mb must be above 0, got 0" in done.stderr
 
 
 def moodle_before_41_reads(entry: str) -> tuple[int, str, str, str] | None:
@@ -527,8 +562,9 @@ def test_moodle_a_participant_the_roster_does_not_know_who_handed_in_nothing_is_
 def test_lms_feedback_command_names_each_page_packed_whose_score_is_not_final(monkeypatch, capsys, tmp_path):
     from grading import lms
 
-    result = lms.LmsFeedback(tmp_path / "out.zip", packed=["30101", "30102"], provisional=["30101"])
-    monkeypatch.setattr(lms, "lms_feedback", lambda lesson, worksheet, course: result)
+    (tmp_path / "out.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    result = lms.LmsFeedback(tmp_path / "out.zip", parts=[tmp_path / "out.zip"], packed=["30101", "30102"], provisional=["30101"])
+    monkeypatch.setattr(lms, "lms_feedback", lambda lesson, worksheet, course, max_bytes: result)
     assert lms.feedback_main([LESSON, str(tmp_path / "worksheet.csv")]) == 0, "a page that says Score so far is still a page"
     said = capsys.readouterr().out
     assert ('  not final: 30101 (written answers to grade by hand: the page says "Score so far"; lms-grades leaves this '
