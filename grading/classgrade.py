@@ -31,7 +31,7 @@ from .course import CourseFolders, course_folders, full_name, labelled, load_con
 from .summary import write_summary_plot
 
 __all__ = [
-    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "Recorded", "StudentReport", "adopt_renamed", "check_files", "gradable",
+    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "Recorded", "StudentReport", "adopt_newest", "adopt_renamed", "check_files", "gradable",
     "grade_class", "keep_finished_manual_grades", "main", "manual_answers", "near_name", "prepare", "problems_in_graded",
     "recorded", "student_names", "summary_table", "write_reports",
 ]
@@ -47,7 +47,7 @@ PROBLEMS = {
 
 #: File problems that are only notes: the lesson's notebook was graded as it should be (a near name), or a file
 #: beside it was left alone. A report with nothing else has the status "note", not "problems".
-NOTES = ("renamed notebook ", "extra notebook ")
+NOTES = ("renamed notebook ", "extra notebook ", "older version ")
 
 
 @dataclass
@@ -106,28 +106,43 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
             version_of = [e for e in expected if near_name(name, e) and e in present]
             if copy_of:
                 problems.append(f"renamed notebook {name} graded as {copy_of[0]}")
-            elif version_of:  # two versions handed in (a draft and the finished work, say): which one is the submission?
+            elif version_of and _dated(folder / name) < _dated(folder / version_of[0]) - SAME_TIME:
+                problems.append(f"older version {name} ({_day(folder / name)}) not graded: {version_of[0]} "
+                                f"({_day(folder / version_of[0])}) is newer, and was")
+            elif version_of:  # two versions the download's dates do not tell apart: which one is the submission?
                 graded = folder / version_of[0]
                 problems.append(f"another version of {version_of[0]}: {name}, {_which_is_newer(folder / name, graded)}; "
                                 f"{version_of[0]} was graded: if {name} is the submission, delete {graded} and run the "
                                 f"class command again (it grades only this student)")
             else:
                 problems.append(f"extra notebook {name} (not graded)")
+    for name in expected:
+        if (folder / f"{name}.older").is_file():
+            problems.append(f"older version of {name} ({_day(folder / f'{name}.older')}), handed in under its name, "
+                            f"kept as {name}.older and not graded: the newer one ({_day(folder / name)}) was")
     return problems
+
+
+#: Files the download dates less than a minute apart were handed in together: their dates do not say which is newer.
+SAME_TIME = 60
+
+
+def _dated(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _day(path: Path) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(_dated(path)))
 
 
 def _which_is_newer(other: Path, graded: Path) -> str:
     """Which of two files the download dates later (collect keeps the dates the LMS's zip holds)."""
-    def day(path: Path) -> str:
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
-
-    try:
-        if abs(other.stat().st_mtime - graded.stat().st_mtime) < 60:
-            return f"handed in at the same time as {graded.name} ({day(graded)}): the dates do not tell which is newer"
-        later = other.stat().st_mtime > graded.stat().st_mtime
-        return f"{'newer' if later else 'older'} ({day(other)}) than {graded.name} ({day(graded)})"
-    except OSError:
-        return "of unknown date"
+    if abs(_dated(other) - _dated(graded)) < SAME_TIME:
+        return f"handed in at the same time as {graded.name} ({_day(graded)}): the dates do not tell which is newer"
+    return f"{'newer' if _dated(other) > _dated(graded) else 'older'} ({_day(other)}) than {graded.name} ({_day(graded)})"
 
 
 def near_name(name: str, expected: str) -> bool:
@@ -157,6 +172,28 @@ def adopt_renamed(folder: Path, expected: list[str]) -> list[str]:
         if name not in present and len(candidates) == 1:
             shutil.copy2(folder / candidates[0], folder / name)
             adopted.append(candidates[0])
+    return adopted
+
+
+def adopt_newest(folder: Path, expected: list[str]) -> list[str]:
+    """Of two versions an LMS's download holds (a draft handed in first, the finished work later: Moodle keeps
+    every file), grade the newer by the download's dates: where a notebook under a near name of an expected one, with
+    other content, is newer than it by a minute or more, the newest takes the expected name and the one that had it is
+    kept as ``<name>.older``, not graded. ``collect`` calls it, after giving each file the date its zip holds (the same
+    download collected again gives the same choice); a folder collected otherwise (a JupyterHub's, where a copy may be
+    an experiment) is left for :func:`check_files` to report. Return the names adopted."""
+    present = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    adopted = []
+    for name in expected:
+        if name not in present:
+            continue
+        newer = [p for p in present if p not in expected and near_name(p, name)
+                 and _dated(folder / p) >= _dated(folder / name) + SAME_TIME and not _same_bytes(folder / p, folder / name)]
+        if newer:
+            newest = max(newer, key=lambda p: _dated(folder / p))
+            shutil.copy2(folder / name, folder / f"{name}.older")
+            shutil.copy2(folder / newest, folder / name)
+            adopted.append(newest)
     return adopted
 
 
@@ -561,9 +598,9 @@ def main(argv: list[str] | None = None) -> int:
               f"until then the export counts those answers as 0.")
     versions = [labelled(r.student, r.name) for r in reports if any(f.startswith("another version of ") for f in r.files)]
     if versions:
-        print(f"{len(versions)} of {len(reports)} students handed in another version of the lesson's notebook beside it "
-              f"({', '.join(versions)}): the one under the lesson's name was graded; their reports say which version is "
-              f"newer, and how to grade the other instead")
+        print(f"{len(versions)} of {len(reports)} students handed in two versions of the lesson's notebook that the "
+              f"download dates alike ({', '.join(versions)}): the one under the lesson's name was graded; their reports "
+              f"say how to grade the other instead")
     absent = [labelled(r.student, r.name) for r in reports if r.absent]
     if absent:
         print(f"{len(absent)} of {len(reports)} students submitted nothing for {args.lesson} ({', '.join(absent)}): nothing "

@@ -202,10 +202,11 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
             collected.late.add(student)
         if name not in expected:
             collected.renamed.setdefault(student, []).append(name)
-    from .classgrade import check_files
+    from .classgrade import adopt_newest, check_files
 
     for student, names in collected.students.items():
         folder = Path(coursedir.format_path(coursedir.submitted_directory, student, lesson))
+        adopt_newest(folder, expected)  # of two versions, the newer by the download's dates is the one graded
         cannot = [p for p in check_files(folder, lesson, names) if p.startswith(("corrupt ", "empty ", "unreadable "))]
         if cannot:
             collected.unreadable[student] = cannot

@@ -146,10 +146,10 @@ def test_collect_names_a_participant_id_the_roster_does_not_know_and_exits_1(moo
     assert submitted(moodle_course) == [f"1000001/{LESSON}/{NOTEBOOK}"]
 
 
-def test_two_versions_keep_the_downloads_dates_and_the_newer_one_is_named(moodle_course, tmp_path):
+def test_of_two_versions_the_newer_by_the_downloads_dates_is_graded_and_the_older_kept(moodle_course, tmp_path):
     import nbformat
 
-    from grading.classgrade import StudentReport, check_files
+    from grading.classgrade import StudentReport, adopt_newest, adopt_renamed, check_files
     from grading.collect import collect
 
     draft, finished = nbformat.v4.new_notebook(), nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
@@ -158,12 +158,70 @@ def test_two_versions_keep_the_downloads_dates_and_the_newer_one_is_named(moodle
     with zipfile.ZipFile(zipped, "w") as z:  # the draft handed in on the 30th, the finished work on the 2nd, as Copy1
         z.writestr(zipfile.ZipInfo(f"{folder}/{NOTEBOOK}", (2026, 11, 30, 10, 0, 0)), nbformat.writes(draft))
         z.writestr(zipfile.ZipInfo(f"{folder}/{LESSON}-Copy1.ipynb", (2026, 12, 2, 9, 14, 0)), nbformat.writes(finished))
-    collect(LESSON, [zipped], moodle_course)
     kept = moodle_course / ".grading" / "submitted" / "1000004" / LESSON
-    dates = {p.name: time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime)) for p in kept.glob("*.ipynb")}
-    assert dates == {NOTEBOOK: "2026-11-30 10:00", f"{LESSON}-Copy1.ipynb": "2026-12-02 09:14"}, "the zip's dates, not today's"
+    for _ in range(2):  # the same download collected again gives the same choice
+        collect(LESSON, [zipped], moodle_course)
+        dates = {p.name: time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime)) for p in kept.iterdir()}
+        assert dates == {NOTEBOOK: "2026-12-02 09:14", f"{LESSON}-Copy1.ipynb": "2026-12-02 09:14",
+                         f"{NOTEBOOK}.older": "2026-11-30 10:00"}, "the zip's dates, not the collection's"
+        assert nbformat.reads((kept / NOTEBOOK).read_text(), 4) == finished, "the newer version is graded"
+        assert nbformat.reads((kept / f"{NOTEBOOK}.older").read_text(), 4) == draft, "the older one is kept"
+        assert adopt_newest(kept, [NOTEBOOK]) == [] and adopt_renamed(kept, [NOTEBOOK]) == [], "adopted once"
+        files = check_files(kept, LESSON, [NOTEBOOK])
+        assert files == [f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}",
+                         f"older version of {NOTEBOOK} (2026-11-30 10:00), handed in under its name, kept as "
+                         f"{NOTEBOOK}.older and not graded: the newer one (2026-12-02 09:14) was"]
+        assert StudentReport("1000004", graded=True, files=files).status == "note"
+
+
+def test_of_two_versions_an_older_one_under_a_near_name_is_a_note(folder_of_versions):
+    kept, check_files, StudentReport = folder_of_versions
     files = check_files(kept, LESSON, [NOTEBOOK])
-    assert files == [f"another version of {NOTEBOOK}: {LESSON}-Copy1.ipynb, newer (2026-12-02 09:14) than {NOTEBOOK} "
-                     f"(2026-11-30 10:00); {NOTEBOOK} was graded: if {LESSON}-Copy1.ipynb is the submission, delete "
-                     f"{kept / NOTEBOOK} and run the class command again (it grades only this student)"]
+    assert files == [f"older version {LESSON}-Copy1.ipynb (2026-11-30 10:00) not graded: {NOTEBOOK} (2026-12-02 09:14) "
+                     "is newer, and was"]
+    assert StudentReport("1000004", graded=True, files=files).status == "note"
+
+
+def test_a_newer_version_in_a_folder_not_collected_from_a_download_is_a_problem_not_graded(folder_of_versions):
+    import os
+
+    kept, check_files, StudentReport = folder_of_versions  # a JupyterHub's folder: the copy may be an experiment
+    os.utime(kept / f"{LESSON}-Copy1.ipynb", (os.path.getmtime(kept / NOTEBOOK) + 3600,) * 2)
+    files = check_files(kept, LESSON, [NOTEBOOK])
+    assert files[0].startswith(f"another version of {NOTEBOOK}: {LESSON}-Copy1.ipynb, newer (2026-12-02 10:14) than "
+                               f"{NOTEBOOK} (2026-12-02 09:14); {NOTEBOOK} was graded: if {LESSON}-Copy1.ipynb is the "
+                               f"submission, delete {kept / NOTEBOOK}")
+    assert StudentReport("1000004", graded=True, files=files).status == "problems"
+
+
+def test_two_versions_dated_alike_are_a_problem_that_names_the_file_to_delete(folder_of_versions):
+    import os
+
+    kept, check_files, StudentReport = folder_of_versions
+    os.utime(kept / f"{LESSON}-Copy1.ipynb", (os.path.getmtime(kept / NOTEBOOK),) * 2)
+    files = check_files(kept, LESSON, [NOTEBOOK])
+    assert files == [f"another version of {NOTEBOOK}: {LESSON}-Copy1.ipynb, handed in at the same time as {NOTEBOOK} "
+                     f"(2026-12-02 09:14): the dates do not tell which is newer; {NOTEBOOK} was graded: if "
+                     f"{LESSON}-Copy1.ipynb is the submission, delete {kept / NOTEBOOK} and run the class command again "
+                     "(it grades only this student)"]
     assert StudentReport("1000004", graded=True, files=files).status == "problems", "a grade that may be the draft's"
+
+
+@pytest.fixture
+def folder_of_versions(tmp_path):
+    """A student's folder: the lesson's notebook handed in on the 2nd, a near name with other content on the 30th."""
+    import os
+
+    import nbformat
+
+    from grading.classgrade import StudentReport, adopt_newest, check_files
+
+    kept = tmp_path / "1000004" / LESSON
+    kept.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), kept / NOTEBOOK)
+    nbformat.write(nbformat.v4.new_notebook(), kept / f"{LESSON}-Copy1.ipynb")
+    for name, when in ((NOTEBOOK, (2026, 12, 2, 9, 14)), (f"{LESSON}-Copy1.ipynb", (2026, 11, 30, 10, 0))):
+        at = time.mktime((*when, 0, 0, 0, -1))
+        os.utime(kept / name, (at, at))
+    assert adopt_newest(kept, [NOTEBOOK]) == [], "the newer is the lesson's name already"
+    return kept, check_files, StudentReport
