@@ -108,7 +108,7 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
                 problems.append(f"renamed notebook {name} graded as {copy_of[0]}")
             elif version_of and _dated(folder / name) < _dated(folder / version_of[0]) - SAME_TIME:
                 problems.append(f"older version {name} ({_day(folder / name)}) not graded: {version_of[0]} "
-                                f"({_day(folder / version_of[0])}) is newer, and was")
+                                f"({_day(folder / version_of[0])}), the newer, was graded")
             elif version_of:  # two versions the download's dates do not tell apart: which one is the submission?
                 graded = folder / version_of[0]
                 problems.append(f"another version of {version_of[0]}: {name}, {_which_is_newer(folder / name, graded)}; "
@@ -119,7 +119,7 @@ def check_files(folder: Path, lesson: str, expected: list[str]) -> list[str]:
     for name in expected:
         if (folder / f"{name}.older").is_file():
             problems.append(f"older version of {name} ({_day(folder / f'{name}.older')}), handed in under its name, "
-                            f"kept as {name}.older and not graded: the newer one ({_day(folder / name)}) was")
+                            f"kept as {name}.older and not graded: the newer one ({_day(folder / name)}) was graded")
     return problems
 
 

@@ -101,6 +101,7 @@ class Collected:
     roster_ids: dict[str, str] = field(default_factory=dict)  # {roster id: the download's Moodle participant id}
     unknown: dict[str, list[str]] = field(default_factory=dict)  # {Moodle participant id: [files]}: not in the roster
     unreadable: dict[str, list[str]] = field(default_factory=dict)  # {student: [why]}: collected, but no notebook to grade
+    newer: dict[str, list[str]] = field(default_factory=dict)  # {student: [near names]}: of two versions, the newer, graded
 
     @property
     def notebooks(self) -> int:
@@ -206,7 +207,9 @@ def collect(lesson: str, downloads: list[Path] | None = None, course: Path | Non
 
     for student, names in collected.students.items():
         folder = Path(coursedir.format_path(coursedir.submitted_directory, student, lesson))
-        adopt_newest(folder, expected)  # of two versions, the newer by the download's dates is the one graded
+        adopted = adopt_newest(folder, expected)  # of two versions, the newer by the download's dates is the one graded
+        if adopted:
+            collected.newer[student] = adopted
         cannot = [p for p in check_files(folder, lesson, names) if p.startswith(("corrupt ", "empty ", "unreadable "))]
         if cannot:
             collected.unreadable[student] = cannot
@@ -246,7 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     for student, names in sorted(collected.students.items()):
         notes = [f"Moodle's participant id {collected.roster_ids[student]}"] if student in collected.roster_ids else []
         notes += ["late, as the LMS marked it"] * (student in collected.late)
-        notes += ["not the lesson's notebook name: see the class command's report"] * (student in collected.renamed)
+        notes += [f"two versions: the newer, {name}, is graded under the lesson's name; the older kept as .older"
+                  for name in collected.newer.get(student, [])]
+        notes += ["not the lesson's notebook name: see the class command's report"] * (
+            student in collected.renamed and student not in collected.newer)
         notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
         print(f"  {labelled(student, roster.name(student))}: {', '.join(names)}"
               + "".join(f"  ({note})" for note in notes))

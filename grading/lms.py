@@ -702,7 +702,7 @@ def feedback_main(argv: list[str] | None = None) -> int:
     if result.provisional:
         print(f"{len(result.provisional)} of {len(result.packed)} pages packed show a score that is not final: grade the "
               f"written answers (Formgrader), run nbgrader generate_feedback {args.lesson} --force and this command again, "
-              "and upload the new zip, which replaces those pages")
+              f"and upload the new {'zip, which replaces' if len(result.parts) == 1 else 'zips, which replace'} those pages")
     missing = result.missing
     if missing:
         stale = sum(why.startswith("its page ") for why in missing.values())

@@ -146,7 +146,7 @@ def test_collect_names_a_participant_id_the_roster_does_not_know_and_exits_1(moo
     assert submitted(moodle_course) == [f"1000001/{LESSON}/{NOTEBOOK}"]
 
 
-def test_of_two_versions_the_newer_by_the_downloads_dates_is_graded_and_the_older_kept(moodle_course, tmp_path):
+def test_of_two_versions_the_newer_by_the_downloads_dates_is_graded_and_the_older_kept(moodle_course, tmp_path, capsys):
     import nbformat
 
     from grading.classgrade import StudentReport, adopt_newest, adopt_renamed, check_files
@@ -160,25 +160,32 @@ def test_of_two_versions_the_newer_by_the_downloads_dates_is_graded_and_the_olde
         z.writestr(zipfile.ZipInfo(f"{folder}/{LESSON}-Copy1.ipynb", (2026, 12, 2, 9, 14, 0)), nbformat.writes(finished))
     kept = moodle_course / ".grading" / "submitted" / "1000004" / LESSON
     for _ in range(2):  # the same download collected again gives the same choice
-        collect(LESSON, [zipped], moodle_course)
+        collected = collect(LESSON, [zipped], moodle_course)
         dates = {p.name: time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime)) for p in kept.iterdir()}
         assert dates == {NOTEBOOK: "2026-12-02 09:14", f"{LESSON}-Copy1.ipynb": "2026-12-02 09:14",
                          f"{NOTEBOOK}.older": "2026-11-30 10:00"}, "the zip's dates, not the collection's"
         assert nbformat.reads((kept / NOTEBOOK).read_text(), 4) == finished, "the newer version is graded"
         assert nbformat.reads((kept / f"{NOTEBOOK}.older").read_text(), 4) == draft, "the older one is kept"
         assert adopt_newest(kept, [NOTEBOOK]) == [] and adopt_renamed(kept, [NOTEBOOK]) == [], "adopted once"
+        assert collected.newer == {"1000004": [f"{LESSON}-Copy1.ipynb"]}, "collect says which version it chose"
         files = check_files(kept, LESSON, [NOTEBOOK])
         assert files == [f"renamed notebook {LESSON}-Copy1.ipynb graded as {NOTEBOOK}",
                          f"older version of {NOTEBOOK} (2026-11-30 10:00), handed in under its name, kept as "
-                         f"{NOTEBOOK}.older and not graded: the newer one (2026-12-02 09:14) was"]
+                         f"{NOTEBOOK}.older and not graded: the newer one (2026-12-02 09:14) was graded"]
         assert StudentReport("1000004", graded=True, files=files).status == "note"
+    from grading.collect import main
+
+    assert main([LESSON, str(zipped), "--course", str(moodle_course)]) == 0
+    said = capsys.readouterr().out
+    assert (f"  1000004: {LESSON}-Copy1.ipynb, {NOTEBOOK}  (two versions: the newer, {LESSON}-Copy1.ipynb, is graded under "
+            "the lesson's name; the older kept as .older)\n") in said, said
 
 
 def test_of_two_versions_an_older_one_under_a_near_name_is_a_note(folder_of_versions):
     kept, check_files, StudentReport = folder_of_versions
     files = check_files(kept, LESSON, [NOTEBOOK])
-    assert files == [f"older version {LESSON}-Copy1.ipynb (2026-11-30 10:00) not graded: {NOTEBOOK} (2026-12-02 09:14) "
-                     "is newer, and was"]
+    assert files == [f"older version {LESSON}-Copy1.ipynb (2026-11-30 10:00) not graded: {NOTEBOOK} (2026-12-02 09:14), "
+                     "the newer, was graded"]
     assert StudentReport("1000004", graded=True, files=files).status == "note"
 
 
