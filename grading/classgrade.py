@@ -31,9 +31,10 @@ from .course import CourseFolders, course_folders, full_name, labelled, load_con
 from .summary import write_summary_plot
 
 __all__ = [
-    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "Recorded", "StudentReport", "adopt_newest", "adopt_renamed", "check_files", "gradable",
-    "grade_class", "keep_finished_manual_grades", "main", "manual_answers", "near_name", "prepare", "problems_in_graded",
-    "recorded", "student_names", "summary_table", "write_reports",
+    "PROBLEMS", "UNSANDBOXED", "ClassSetup", "Recorded", "StudentReport", "adopt_newest", "adopt_renamed",
+    "check_files", "errors_in_ungraded_cells", "gradable", "grade_class", "keep_finished_manual_grades", "main",
+    "manual_answers", "near_name", "prepare", "problems_in_graded", "recorded", "student_names", "summary_table",
+    "write_reports"
 ]
 
 #: Markers that the hardened Execute step writes into graded notebooks, and what they mean.
@@ -47,7 +48,7 @@ PROBLEMS = {
 
 #: File problems that are only notes: the lesson's notebook was graded as it should be (a near name), or a file
 #: beside it was left alone. A report with nothing else has the status "note", not "problems".
-NOTES = ("renamed notebook ", "extra notebook ", "older version ")
+NOTES = ("renamed notebook ", "extra notebook ", "older version ", "an error in cell ")
 
 
 @dataclass
@@ -230,6 +231,28 @@ def problems_in_graded(folder: Path) -> list[str]:
                         detail = output.get("evalue", "").strip()[:200]
                         found.append(f"{path.name} cell {index}: {meaning}" + (f" ({detail})" if detail else ""))
     return found
+
+
+def errors_in_ungraded_cells(folder: Path, most: int = 3) -> list[str]:
+    """Errors a student's graded notebooks show in cells that are neither answers nor tests (a cell of their own left
+    raising, a demonstration that met a wrong answer above): they cost no points, and the feedback page shows them."""
+    found = []
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for index, cell in enumerate(cells):
+            flags = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.get("cell_type") != "code" or flags.get("grade") or flags.get("solution"):
+                continue
+            for output in cell.get("outputs", []):
+                text = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip()[:160]
+                if (output.get("output_type") == "error" and output.get("ename") != "NotImplementedError"  # a stub: its test says so
+                        and not any(marker in text for marker in PROBLEMS)):
+                    found.append(f"an error in cell {index} of {path.name}, which is not graded (no points lost; the "
+                                 f"feedback page shows it): {text}")
+    return found[:most] + ([f"an error in cell ... and {len(found) - most} more"] if len(found) > most else [])
 
 
 @dataclass
@@ -467,6 +490,7 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
         for student in kept:  # graded before with these very files: its grades and report stand
             reports[student].graded = reports[student].kept = True
             reports[student].problems += problems_in_graded(autograded / student / lesson)
+            reports[student].files += errors_in_ungraded_cells(autograded / student / lesson)
         if kept and progress:
             print(f"{len(kept)} of {len(students)} students were graded before with the same files: kept "
                   f"(--regrade grades them again)", file=sys.stderr)
@@ -486,6 +510,7 @@ def grade_class(lesson: str, submissions: Path | None = None, jobs: int | None =
             errors = [line for line in outcome.log.splitlines() if "ERROR" in line or "Error" in line]
             report.problems.append(outcome.problem or "grading failed: " + (" | ".join(errors[-3:]) or f"exit code {outcome.returncode}"))
         report.problems += problems_in_graded(folder)
+        report.files += errors_in_ungraded_cells(folder)
 
     regraded = [s for s in finished if reports[s].graded and not reports[s].kept]  # graded again in this run
     if regraded:

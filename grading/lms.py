@@ -511,8 +511,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m grading lms-grades: {error}", file=sys.stderr)
         return 1
     roster = read_roster(args.course)
-    print(f"wrote {result.written}: column {result.column!r}, {len(result.filled)} grade(s) filled in; import it into "
-          "the LMS (Canvas: Grades → Import; Moodle: Upload grading worksheet)")
+    if result.filled:
+        print(f"wrote {result.written}: column {result.column!r}, {len(result.filled)} grade(s) filled in; import it into "
+              "the LMS (Canvas: Grades → Import; Moodle: Upload grading worksheet)")
+    else:
+        print(f"wrote {result.written}: column {result.column!r}, no grade filled in: nothing to import yet (every "
+              "student is left blank, below); run this command again when their grades are final")
     if result.scaled:
         points, maximum = result.scaled
         print(f"  scaled: the lesson is worth {points:g} points and the LMS's maximum for this column is {maximum:g}, so "

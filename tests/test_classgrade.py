@@ -518,3 +518,21 @@ def test_the_help_names_every_command_of_the_grader():
     assert done.returncode == 0, done.stderr
     for command in ("collect LESSON DOWNLOAD.zip", "roster EXPORT.csv", "lms-grades LESSON EXPORT.csv"):
         assert f"python -m grading {command}" in done.stdout, done.stdout
+
+
+def test_an_error_in_a_cell_neither_answer_nor_test_is_a_note_that_names_it(folder):
+    graded = lambda flag: {**code_cell(error("AssertionError", "a test failed")), "metadata": {"nbgrader": {flag: True}}}
+    (folder / NOTEBOOK).write_text(notebook([
+        graded("grade"),  # a test that failed: its points say so
+        graded("solution"),  # an answer that raised: its test fails
+        code_cell(error("CellTimeoutError", "timed out")),  # a problem, reported as such
+        code_cell(error("NotImplementedError", "")),  # an exercise not written: its test says so
+        code_cell(error("KeyError", "'sigma'")),  # a cell of the student's own left raising
+    ]))
+    notes = classgrade.errors_in_ungraded_cells(folder)
+    assert notes == [f"an error in cell 4 of {NOTEBOOK}, which is not graded (no points lost; the feedback page shows it): "
+                     "KeyError: 'sigma'"]
+    assert StudentReport("a", graded=True, files=notes).status == "note"
+    (folder / NOTEBOOK).write_text(notebook([code_cell(error("NameError", f"name 'x{i}' is not defined")) for i in range(5)]))
+    assert len(classgrade.errors_in_ungraded_cells(folder)) == 4, "three named, then how many more"
+    assert classgrade.errors_in_ungraded_cells(folder)[-1] == "an error in cell ... and 2 more"

@@ -80,6 +80,17 @@ def test_moodle_the_grading_worksheets_grade_is_filled_by_participant_id(tmp_pat
     assert result.not_in_export == ["1002", "1004"]
 
 
+def test_lms_grades_with_no_grade_filled_says_there_is_nothing_to_import(tmp_path, monkeypatch, capsys):
+    from grading import lms
+
+    result = lms.LmsGrades(tmp_path / "out.csv", "Grade", blank={"1003": "written answers to grade by hand: written_question"})
+    monkeypatch.setattr(lms, "lms_grades", lambda lesson, export, column, course: result)
+    monkeypatch.setattr(lms, "read_roster", lambda course=None: lms.Roster({}, {}, False))
+    assert lms.main([LESSON, str(tmp_path / "worksheet.csv"), "--course", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    assert "no grade filled in: nothing to import yet" in said and "import it into" not in said
+
+
 def test_a_grade_the_file_holds_for_a_student_whose_written_answers_wait_is_named(tmp_path):
     path = tmp_path / "worksheet.csv"  # Carol's 10.00 was imported before her written answer waited (a draft graded, say)
     path.write_text("Identifier,Full name,Email address,Status,Grade,Maximum Grade\n"
