@@ -242,17 +242,20 @@ def errors_in_ungraded_cells(folder: Path, most: int = 3) -> list[str]:
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
         except (OSError, ValueError, AttributeError):
             continue
-        for index, cell in enumerate(cells):
+        for index, cell in enumerate(cells, start=1):
             flags = cell.get("metadata", {}).get("nbgrader", {})
             if cell.get("cell_type") != "code" or flags.get("grade") or flags.get("solution"):
                 continue
+            source = "".join(cell.get("source", "")).strip().splitlines()
+            starting = f", the one starting {source[0][:50]!r}" if source else ""
             for output in cell.get("outputs", []):
                 text = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip()[:160]
                 if (output.get("output_type") == "error" and output.get("ename") != "NotImplementedError"  # a stub: its test says so
                         and not any(marker in text for marker in PROBLEMS)):
-                    found.append(f"an error in cell {index} of {path.name}, which is not graded (no points lost; the "
-                                 f"feedback page shows it): {text}")
-    return found[:most] + ([f"an error in cell ... and {len(found) - most} more"] if len(found) > most else [])
+                    found.append(f"an error in cell {index} of {path.name} (counting from 1{starting}), which is not graded "
+                                 f"(no points lost; the feedback page shows it): {text}")
+    more = len(found) - most
+    return found[:most] + [f"an error in cells not graded, {more} more (the feedback page shows them)"] * (more > 0)
 
 
 @dataclass
@@ -576,7 +579,8 @@ def summary_table(reports: list[StudentReport]) -> str:
     rows = [f"{'student':24}{named('name')} {'status':11} {'score':>12}  problems"]
     for r in reports:
         score = "-" if r.score is None else f"{r.score:g}/{r.max_score:g}"
-        problems = "; ".join(r.files + r.problems)
+        # what the status says first (file problems, then grading problems), the notes after them
+        problems = "; ".join([f for f in r.files if not f.startswith(NOTES)] + r.problems + [f for f in r.files if f.startswith(NOTES)])
         shown = problems if len(problems) <= 160 else problems[:159].rstrip() + "…"
         rows.append(f"{r.student:24}{named(r.name)} {r.status:11} {score:>12}  {shown}")
     return "\n".join(rows)

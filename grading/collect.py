@@ -251,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         notes += ["late, as the LMS marked it"] * (student in collected.late)
         notes += [f"two versions: the newer, {name}, is graded under the lesson's name; the older kept as .older"
                   for name in collected.newer.get(student, [])]
-        notes += ["not the lesson's notebook name: see the class command's report"] * (
-            student in collected.renamed and student not in collected.newer)
+        others = [name for name in collected.renamed.get(student, []) if name not in collected.newer.get(student, [])]
+        if student not in collected.newer and others:
+            notes += ([f"also {', '.join(others)}: see the class command's report"] if set(names) - set(collected.renamed.get(student, []))
+                      else ["not the lesson's notebook name: see the class command's report"])
         notes += [f"CANNOT BE READ: {why}" for why in collected.unreadable.get(student, [])]
         print(f"  {labelled(student, roster.name(student))}: {', '.join(names)}"
               + "".join(f"  ({note})" for note in notes))

@@ -530,9 +530,20 @@ def test_an_error_in_a_cell_neither_answer_nor_test_is_a_note_that_names_it(fold
         code_cell(error("KeyError", "'sigma'")),  # a cell of the student's own left raising
     ]))
     notes = classgrade.errors_in_ungraded_cells(folder)
-    assert notes == [f"an error in cell 4 of {NOTEBOOK}, which is not graded (no points lost; the feedback page shows it): "
-                     "KeyError: 'sigma'"]
+    assert notes == [f"an error in cell 5 of {NOTEBOOK} (counting from 1), which is not graded (no points lost; the feedback "
+                     "page shows it): KeyError: 'sigma'"]
     assert StudentReport("a", graded=True, files=notes).status == "note"
     (folder / NOTEBOOK).write_text(notebook([code_cell(error("NameError", f"name 'x{i}' is not defined")) for i in range(5)]))
     assert len(classgrade.errors_in_ungraded_cells(folder)) == 4, "three named, then how many more"
-    assert classgrade.errors_in_ungraded_cells(folder)[-1] == "an error in cell ... and 2 more"
+    assert classgrade.errors_in_ungraded_cells(folder)[-1] == "an error in cells not graded, 2 more (the feedback page shows them)"
+    (folder / NOTEBOOK).write_text(notebook([{**code_cell(error("KeyError", "'mu'")), "source": "print(stats['mu'])\nx = 1"}]))
+    assert classgrade.errors_in_ungraded_cells(folder) == [
+        f"an error in cell 1 of {NOTEBOOK} (counting from 1, the one starting \"print(stats['mu'])\"), which is not graded "
+        "(no points lost; the feedback page shows it): KeyError: 'mu'"]
+
+
+def test_the_summary_table_shows_what_the_status_says_before_the_notes():
+    report = StudentReport("grace", graded=True, score=0, max_score=9, problems=["no answer written (every exercise as released)"],
+                           files=["an error in cell 7 of 04.ipynb (counting from 1), which is not graded: TypeError: x"])
+    row = summary_table([report]).splitlines()[1]
+    assert row.index("no answer written") < row.index("an error in cell 7"), row

@@ -189,6 +189,18 @@ def test_of_two_versions_an_older_one_under_a_near_name_is_a_note(folder_of_vers
     assert StudentReport("1000004", graded=True, files=files).status == "note"
 
 
+def test_collect_says_which_files_beside_the_lessons_notebook_are_left_for_the_report(moodle_course, tmp_path, capsys):
+    from grading.collect import main
+
+    folder = "Grace Hopper_1000003_assignsubmission_file"
+    zipped = download(tmp_path / "moodle.zip", [f"{folder}/{NOTEBOOK}", f"{folder}/{LESSON}-Copy1.ipynb",
+                                                f"Alan Turing_1000002_assignsubmission_file/{LESSON} (1).ipynb"])
+    assert main([LESSON, str(zipped), "--course", str(moodle_course)]) == 0
+    said = capsys.readouterr().out
+    assert f"1000003: {LESSON}-Copy1.ipynb, {NOTEBOOK}  (also {LESSON}-Copy1.ipynb: see the class command's report)" in said
+    assert f"1000002: {LESSON} (1).ipynb  (not the lesson's notebook name: see the class command's report)" in said
+
+
 def test_a_newer_version_in_a_folder_not_collected_from_a_download_is_a_problem_not_graded(folder_of_versions):
     import os
 
